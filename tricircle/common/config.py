@@ -1,0 +1,74 @@
+"""oslo.config options of the Tricircle services and their start-up.
+
+Each service (Admin API, XJob, the plugins inside neutron-api) calls
+:func:`init` once; options live in groups so one ``tricircle.conf`` can serve
+every process of a deployment.
+"""
+
+from oslo_config import cfg
+from oslo_db import options as db_options
+from oslo_log import log as logging
+
+from tricircle.common import constants
+
+CONF = cfg.CONF
+
+api_opts = [
+    cfg.HostAddressOpt('bind_host', default='127.0.0.1',
+                       help='Address the Admin API listens on.'),
+    cfg.PortOpt('bind_port', default=constants.ADMIN_API_DEFAULT_PORT,
+                help='TCP port the Admin API listens on.'),
+    cfg.IntOpt('api_workers', default=1, min=1,
+               help='Number of Admin API worker processes.'),
+    cfg.IntOpt('api_threads', default=8, min=1,
+               help='Threads per Admin API worker process.'),
+    cfg.StrOpt('auth_strategy', default='keystone',
+               choices=[('keystone', 'validate tokens with keystonemiddleware'),
+                        ('noauth', 'no authentication; every caller is an '
+                                   'admin (one-machine sandbox only)')],
+               help='How the Admin API authenticates its callers.'),
+]
+
+client_opts = [
+    cfg.URIOpt('auth_url',
+               help='Keystone URL used to reach pods through the service '
+                    'catalog. Unset means no Keystone: pod endpoints come '
+                    'from pod_endpoints.'),
+    cfg.StrOpt('username', help='Service user Tricircle acts as in pods.'),
+    cfg.StrOpt('password', secret=True, help='Password of the service user.'),
+    cfg.StrOpt('project_name', default='service',
+               help='Project of the service user.'),
+    cfg.StrOpt('user_domain_name', default='Default',
+               help='Domain of the service user.'),
+    cfg.StrOpt('project_domain_name', default='Default',
+               help='Domain of the service project.'),
+    cfg.StrOpt('interface', default='public',
+               choices=['public', 'internal', 'admin'],
+               help='Which catalog endpoint of a pod to use.'),
+    cfg.DictOpt('pod_endpoints', default={},
+                help='Network endpoints by region name, used when auth_url '
+                     'is unset, e.g. "Pod1:http://10.0.0.2:9696,'
+                     'Pod2:http://10.0.0.3:9696".'),
+    cfg.StrOpt('central_region_name', default=constants.CENTRAL_REGION,
+               help='Region name of the central Neutron.'),
+    cfg.IntOpt('timeout', default=30, min=1,
+               help='Seconds to wait for a pod API call.'),
+]
+
+
+def register_opts(conf=CONF):
+    conf.register_opts(api_opts)
+    conf.register_opts(client_opts, group='client')
+    db_options.set_defaults(conf, connection='sqlite:///tricircle.sqlite')
+    try:
+        logging.register_options(conf)
+    except cfg.ArgsAlreadyParsedError:  # pragma: no cover - re-init in tests
+        pass
+
+
+def init(argv, conf=CONF, prog=None, default_config_files=None):
+    """Parse the command line and config files, then set up logging."""
+    register_opts(conf)
+    conf(argv, project='tricircle', prog=prog,
+         default_config_files=default_config_files)
+    logging.setup(conf, 'tricircle')

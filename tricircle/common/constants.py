@@ -1,0 +1,37 @@
+"""Names shared by every Tricircle process.
+
+Keeping them in one place lets the Admin API validate what XJob and the
+plugins will later look up, without either importing the other.
+"""
+
+# Resource types a routing entry may record. The set is closed on purpose:
+# a typo in a routing would otherwise create a row nothing ever reads.
+RT_NETWORK = 'network'
+RT_SUBNET = 'subnet'
+RT_PORT = 'port'
+RT_ROUTER = 'router'
+RT_SG = 'security_group'
+RT_FIP = 'floatingip'
+RT_BRIDGE_NETWORK = 'bridge_network'
+RT_BRIDGE_SUBNET = 'bridge_subnet'
+RT_BRIDGE_PORT = 'bridge_port'
+RT_SHADOW_PORT = 'shadow_port'
+RT_GATEWAY_PORT = 'gateway_port'
+
+RESOURCE_TYPES = (
+    RT_NETWORK, RT_SUBNET, RT_PORT, RT_ROUTER, RT_SG, RT_FIP,
+    RT_BRIDGE_NETWORK, RT_BRIDGE_SUBNET, RT_BRIDGE_PORT, RT_SHADOW_PORT,
+    RT_GATEWAY_PORT,
+)
+
+# Asynchronous job states.
+JS_NEW = 'NEW'
+JS_RUNNING = 'RUNNING'
+JS_SUCCESS = 'SUCCESS'
+JS_FAIL = 'FAIL'
+JOB_STATUSES = (JS_NEW, JS_RUNNING, JS_SUCCESS, JS_FAIL)
+
+# The region name the sandbox gives the central Neutron.
+CENTRAL_REGION = 'CentralRegion'
+
+ADMIN_API_DEFAULT_PORT = 19999

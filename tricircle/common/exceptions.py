@@ -1,0 +1,82 @@
+"""Errors that carry their own HTTP status.
+
+Every layer raises these; the Admin API turns them into Neutron-style error
+bodies, so a caller sees the same shape whichever Tricircle service answered.
+"""
+
+
+class TricircleError(Exception):
+    """Base error; ``code`` is the HTTP status an API answers with."""
+
+    code = 500
+    message = 'An unknown error occurred.'
+
+    def __init__(self, message=None, **kwargs):
+        if message is None:
+            message = self.message % kwargs if kwargs else self.message
+        self.msg = message
+        super().__init__(message)
+
+    @property
+    def type(self):
+        return type(self).__name__
+
+
+class BadRequest(TricircleError):
+    code = 400
+    message = 'Bad request.'
+
+
+class InvalidInput(BadRequest):
+    message = 'Invalid input: %(reason)s'
+
+
+class NotAuthorized(TricircleError):
+    code = 401
+    message = 'Authentication required.'
+
+
+class PolicyNotAuthorized(TricircleError):
+    code = 403
+    message = 'Policy does not allow %(action)s to be performed.'
+
+
+class NotFound(TricircleError):
+    code = 404
+    message = 'Resource not found.'
+
+
+class PodNotFound(NotFound):
+    message = 'Pod %(pod_id)s could not be found.'
+
+
+class RoutingNotFound(NotFound):
+    message = 'Resource routing %(routing_id)s could not be found.'
+
+
+class Conflict(TricircleError):
+    code = 409
+    message = 'Conflict.'
+
+
+class DuplicatePod(Conflict):
+    message = 'A pod with region name %(region_name)s already exists.'
+
+
+class CentralPodExists(Conflict):
+    message = ('The central pod (the one without az_name) already exists: '
+               '%(region_name)s.')
+
+
+class PodInUse(Conflict):
+    message = ('Pod %(pod_id)s still has %(count)d resource routing(s); '
+               'delete them first.')
+
+
+class DuplicateRouting(Conflict):
+    message = ('A routing for top_id %(top_id)s, pod %(pod_id)s and '
+               'resource_type %(resource_type)s already exists.')
+
+
+class EndpointNotFound(NotFound):
+    message = 'No %(service_type)s endpoint known for region %(region)s.'
