@@ -1,0 +1,105 @@
+"""Build the Admin API WSGI application.
+
+The pipeline, outermost first: request id, JSON faults, authentication
+(keystonemiddleware, or the sandbox's noauth), then the pecan controllers.
+"""
+
+from keystonemiddleware import auth_token
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_middleware import request_id
+from oslo_serialization import jsonutils
+import pecan
+from pecan import hooks
+import webob
+import webob.dec
+
+from tricircle.common import context
+from tricircle.common import exceptions as exc
+from tricircle.db import core
+
+LOG = logging.getLogger(__name__)
+
+
+def error_response(status, err_type, message):
+    """A Neutron-style error body; the one shape every 4xx/5xx uses."""
+    body = {'NeutronError': {'type': err_type, 'message': message,
+                             'detail': ''}}
+    return webob.Response(status=status, content_type='application/json',
+                          charset='UTF-8', body=jsonutils.dump_as_bytes(body))
+
+
+class ContextHook(hooks.PecanHook):
+    """Attach the caller's context to the request."""
+
+    def before(self, state):
+        state.request.context = context.Context.from_environ(
+            state.request.environ)
+
+
+class ErrorHook(hooks.PecanHook):
+    """Turn Tricircle errors into their HTTP status."""
+
+    def on_error(self, state, e):
+        if isinstance(e, exc.TricircleError):
+            if e.code >= 500:
+                LOG.error('%s %s failed: %s', state.request.method,
+                          state.request.path, e)
+            return error_response(e.code, e.type, e.msg)
+        if isinstance(e, webob.exc.HTTPException):
+            return None
+        LOG.exception('Unexpected error in %s %s', state.request.method,
+                      state.request.path)
+        return error_response(500, 'InternalError',
+                              'The server failed to handle the request.')
+
+
+class FaultWrapper:
+    """Give every error the JSON body, including pecan's own 404/405 and
+    any exception that escaped the hooks."""
+
+    def __init__(self, application):
+        self.application = application
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        try:
+            resp = req.get_response(self.application)
+        except Exception:
+            LOG.exception('Unhandled error in %s %s', req.method, req.path)
+            return error_response(500, 'InternalError',
+                                  'The server failed to handle the request.')
+        if resp.status_int >= 400 and resp.content_type != 'application/json':
+            title = resp.status.split(' ', 1)[-1]
+            resp = error_response(resp.status_int,
+                                  title.replace(' ', ''), title + '.')
+        return resp
+
+
+class NoAuth:
+    """Sandbox-only: every caller is an admin of the project it names."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        environ['HTTP_X_ROLES'] = 'admin'
+        environ.setdefault('HTTP_X_PROJECT_ID', 'admin')
+        environ.setdefault('HTTP_X_USER_ID', 'admin')
+        return self.application(environ, start_response)
+
+
+def setup_app(conf=cfg.CONF):
+    core.configure(conf.database.connection)
+    app = pecan.make_app(
+        'tricircle.api.controllers.root.RootController',
+        hooks=[ContextHook(), ErrorHook()],
+        guess_content_type_from_ext=False,
+        force_canonical=False,
+    )
+    if conf.auth_strategy == 'noauth':
+        app = NoAuth(app)
+    else:
+        app = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
+    app = FaultWrapper(app)
+    return request_id.RequestId(app)
