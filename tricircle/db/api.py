@@ -139,12 +139,13 @@ def update_routing(ctx, routing_id, values):
                 models.Pod, values['pod_id']) is None:
             raise exc.InvalidInput(
                 reason='pod_id %s does not exist' % values['pod_id'])
+        merged = routing.to_dict()
+        merged.update(values)
         for key, value in values.items():
             setattr(routing, key, value)
         try:
             session.flush()
         except db_exc.DBDuplicateEntry:
-            merged = routing.to_dict()
             raise exc.DuplicateRouting(**{k: merged[k] for k in (
                 'top_id', 'pod_id', 'resource_type')})
         return routing.to_dict()
