@@ -6,8 +6,14 @@ the two so that neither drifts.
 
 import sqlalchemy as sa
 from oslo_utils import timeutils
+from sqlalchemy.dialects import mysql
 
 from tricircle.db.core import BASE
+
+# MySQL/MariaDB DATETIME keeps whole seconds unless told otherwise; keep
+# microseconds there too, as SQLite and PostgreSQL do.
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
 
 
 class Pod(BASE):
@@ -45,9 +51,9 @@ class ResourceRouting(BASE):
                        nullable=False)
     project_id = sa.Column(sa.String(255), nullable=True, index=True)
     resource_type = sa.Column(sa.String(64), nullable=False)
-    created_at = sa.Column(sa.DateTime, nullable=False,
+    created_at = sa.Column(DateTime, nullable=False,
                            default=timeutils.utcnow)
-    updated_at = sa.Column(sa.DateTime, nullable=True,
+    updated_at = sa.Column(DateTime, nullable=True,
                            onupdate=timeutils.utcnow)
 
     def to_dict(self):
@@ -76,12 +82,12 @@ class AsyncJob(BASE):
     extra = sa.Column(sa.Text, nullable=True)
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
     lease_owner = sa.Column(sa.String(255), nullable=True)
-    lease_expires_at = sa.Column(sa.DateTime, nullable=True)
-    next_attempt_at = sa.Column(sa.DateTime, nullable=True)
+    lease_expires_at = sa.Column(DateTime, nullable=True)
+    next_attempt_at = sa.Column(DateTime, nullable=True)
     last_error = sa.Column(sa.Text, nullable=True)
-    created_at = sa.Column(sa.DateTime, nullable=False,
+    created_at = sa.Column(DateTime, nullable=False,
                            default=timeutils.utcnow)
-    updated_at = sa.Column(sa.DateTime, nullable=True,
+    updated_at = sa.Column(DateTime, nullable=True,
                            onupdate=timeutils.utcnow)
 
 
@@ -97,7 +103,7 @@ class AsyncJobLog(BASE):
     project_id = sa.Column(sa.String(255), nullable=True)
     status = sa.Column(sa.String(16), nullable=False)
     message = sa.Column(sa.Text, nullable=True)
-    timestamp = sa.Column(sa.DateTime, nullable=False,
+    timestamp = sa.Column(DateTime, nullable=False,
                           default=timeutils.utcnow)
 
 

@@ -7,9 +7,14 @@ Create Date: 2026-11-24
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 revision = '0001'
 down_revision = None
+
+# Microseconds on MySQL/MariaDB too (their DATETIME keeps whole seconds).
+DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                      'mariadb')
 
 
 def upgrade():
@@ -32,8 +37,8 @@ def upgrade():
                   nullable=False),
         sa.Column('project_id', sa.String(255), nullable=True),
         sa.Column('resource_type', sa.String(64), nullable=False),
-        sa.Column('created_at', sa.DateTime, nullable=False),
-        sa.Column('updated_at', sa.DateTime, nullable=True),
+        sa.Column('created_at', DateTime, nullable=False),
+        sa.Column('updated_at', DateTime, nullable=True),
         sa.UniqueConstraint('top_id', 'pod_id', 'resource_type',
                             name='uniq_routings0top_id0pod_id0resource_type'),
     )
@@ -53,11 +58,11 @@ def upgrade():
         sa.Column('extra', sa.Text, nullable=True),
         sa.Column('attempts', sa.Integer, nullable=False),
         sa.Column('lease_owner', sa.String(255), nullable=True),
-        sa.Column('lease_expires_at', sa.DateTime, nullable=True),
-        sa.Column('next_attempt_at', sa.DateTime, nullable=True),
+        sa.Column('lease_expires_at', DateTime, nullable=True),
+        sa.Column('next_attempt_at', DateTime, nullable=True),
         sa.Column('last_error', sa.Text, nullable=True),
-        sa.Column('created_at', sa.DateTime, nullable=False),
-        sa.Column('updated_at', sa.DateTime, nullable=True),
+        sa.Column('created_at', DateTime, nullable=False),
+        sa.Column('updated_at', DateTime, nullable=True),
     )
     op.create_index('ix_async_jobs_project_id', 'async_jobs', ['project_id'])
     op.create_index('ix_async_jobs_status_next', 'async_jobs',
@@ -73,6 +78,6 @@ def upgrade():
         sa.Column('project_id', sa.String(255), nullable=True),
         sa.Column('status', sa.String(16), nullable=False),
         sa.Column('message', sa.Text, nullable=True),
-        sa.Column('timestamp', sa.DateTime, nullable=False),
+        sa.Column('timestamp', DateTime, nullable=False),
     )
     op.create_index('ix_async_job_logs_job_id', 'async_job_logs', ['job_id'])

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Install what the tests and the demo need; safe to run again and again.
+#
+#  * .venv/ under the repo (python3 -m venv), with the project installed
+#    editable together with its test extras;
+#  * the Debian packages of the database servers the tests start privately
+#    (MariaDB and PostgreSQL), only when their binaries are missing and we
+#    are root.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PYTHON=${PYTHON:-python3}
+
+say() { echo "install-deps: $*"; }
+
+# pip on some machines prints one harmless warning per configured location;
+# keep the output to what matters.
+quiet_pip() {
+    local out rc=0
+    out=$(PYTHONWARNINGS=ignore "$VENV/bin/pip" --disable-pip-version-check \
+          "$@" 2>&1) || rc=$?
+    printf '%s\n' "$out" | grep -Ev 'Location .* is ignored|^[[:space:]]*$' || true
+    return $rc
+}
+
+# -- Python ----------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating virtualenv $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+STAMP="$VENV/.tricircle-installed"
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] \
+        || ! (cd / && "$VENV/bin/python" -c \
+            'import tricircle, pytest, pymysql, psycopg2') 2>/dev/null; then
+    say "upgrading pip"
+    quiet_pip install -q --upgrade pip
+    say "pip install -e '.[test]'"
+    quiet_pip install -q -e '.[test]'
+    touch "$STAMP"
+else
+    say "Python packages up to date (.venv)"
+fi
+
+# -- Debian packages of the database servers -------------------------------
+PG_BIN=/usr/lib/postgresql/15/bin
+missing=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+if ! have mariadbd || ! have mariadb-install-db; then
+    missing+=(mariadb-server mariadb-client)
+fi
+if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/postgres" ]; then
+    missing+=(postgresql)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    say "database servers present (mariadbd, $PG_BIN/postgres)"
+elif [ "$(id -u)" -ne 0 ]; then
+    say "WARNING: missing Debian packages ${missing[*]}; not root, so not" \
+        "installing them. Run: sudo apt-get install ${missing[*]}" >&2
+else
+    # The tests start their own private servers: keep the packages from
+    # starting system-wide ones on install (policy-rc.d exit 101 = deny).
+    added_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        added_policy=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    say "apt-get update"
+    apt-get update -qq
+    say "apt-get install -y --no-install-recommends ${missing[*]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ -n "$added_policy" ]; then
+        rm -f /usr/sbin/policy-rc.d
+        trap - EXIT
+    fi
+    say "installed ${missing[*]}"
+fi
