@@ -1,0 +1,138 @@
+"""``tricircle``: the operator's command line.
+
+Each command group adds its sub-parser in a ``_add_<group>`` function listed
+in ``COMMAND_GROUPS`` and sets ``func(args) -> exit code`` on its parsers, so
+new groups (audit, topology...) plug in without touching the rest.
+"""
+
+import argparse
+import logging
+import sys
+import time
+
+DEFAULT_SANDBOX_DIR = './sandbox'
+
+
+def _neutron_opt(text):
+    """``SECTION.OPTION=VALUE`` -> (section, option, value)."""
+    key, sep, value = text.partition('=')
+    section, dot, option = key.partition('.')
+    if not (sep and dot and section and option):
+        raise argparse.ArgumentTypeError(
+            'expected SECTION.OPTION=VALUE, got %r' % text)
+    return section, option, value
+
+
+def _neutron_options(opts):
+    if not opts:
+        return None
+    extra = {}
+    for section, option, value in opts:
+        extra.setdefault(section, {})[option] = value
+    return lambda region_name, az_name, layout: {'extra': extra}
+
+
+def _print_table(rows, headers):
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    for row in [headers] + rows:
+        print('  '.join(str(x).ljust(w) for x, w in zip(row, widths))
+              .rstrip())
+
+
+def _sandbox_up(args):
+    from tricircle.sandbox import cluster
+    started = time.monotonic()
+    state = cluster.up(args.dir, pods=args.pods, timeout=args.timeout,
+                       neutron_options=_neutron_options(args.neutron_opt))
+    rows = [(s['region_name'], s['az_name'] or '-', s['neutron'], s['pid'])
+            for s in [state['central']] + state['pods']]
+    rows.append(('admin-api', '-', state['admin_api'],
+                 state['admin_api_pid']))
+    _print_table(rows, ('REGION', 'AZ', 'URL', 'PID'))
+    print('sandbox up in %.1fs; state in %s, config in %s' % (
+        time.monotonic() - started, cluster.state_path(args.dir),
+        state['tricircle_conf']))
+    return 0
+
+
+def _sandbox_down(args):
+    from tricircle.sandbox import cluster
+    records = cluster.down(args.dir, grace=args.grace)
+    print('stopped %s' % (', '.join('%s (pid %d)' % (r['name'], r['pid'])
+                                    for r in records) or 'nothing'))
+    return 0
+
+
+def _sandbox_status(args):
+    from tricircle.sandbox import cluster
+    rows = cluster.status(args.dir)
+    _print_table([(r['name'], r['pid'], r['url'],
+                   'up' if r['answering'] else
+                   'not answering' if r['alive'] else 'down')
+                  for r in rows], ('NAME', 'PID', 'URL', 'STATE'))
+    return 0 if rows and all(r['answering'] for r in rows) else 3
+
+
+def _add_sandbox(subparsers):
+    sandbox = subparsers.add_parser(
+        'sandbox', help='A multi-region cloud on this machine (loopback).')
+    cmds = sandbox.add_subparsers(dest='sandbox_command', required=True)
+
+    def with_dir(parser):
+        parser.add_argument('--dir', default=DEFAULT_SANDBOX_DIR,
+                            help='Folder of the sandbox (default: %(default)s)')
+        return parser
+
+    up = with_dir(cmds.add_parser(
+        'up', help='Start central Neutron, N pod Neutrons and the Admin API.'))
+    up.add_argument('--pods', type=int, default=2,
+                    help='Number of pods (default: %(default)s)')
+    up.add_argument('--timeout', type=float, default=60.0,
+                    help='Seconds to wait for every server to answer.')
+    up.add_argument('--neutron-opt', action='append', type=_neutron_opt,
+                    metavar='SECTION.OPTION=VALUE', default=[],
+                    help='Extra option for every Neutron server; repeatable.')
+    up.set_defaults(func=_sandbox_up)
+
+    down = with_dir(cmds.add_parser('down', help='Stop every process.'))
+    down.add_argument('--grace', type=float, default=10.0,
+                      help='Seconds between SIGTERM and SIGKILL.')
+    down.set_defaults(func=_sandbox_down)
+
+    status = with_dir(cmds.add_parser(
+        'status', help='Show which servers are up; exit 3 if any is not.'))
+    status.set_defaults(func=_sandbox_status)
+
+
+COMMAND_GROUPS = [_add_sandbox]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='tricircle',
+        description='Networking automation across the Neutron servers of a '
+                    'multi-region OpenStack cloud.')
+    parser.add_argument('-v', '--verbose', action='store_true',
+                        help='Log debug messages.')
+    subparsers = parser.add_subparsers(dest='command', required=True)
+    for add in COMMAND_GROUPS:
+        add(subparsers)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format='%(asctime)s %(levelname)s %(message)s')
+    if not args.verbose:
+        logging.getLogger('alembic').setLevel(logging.WARNING)
+    from tricircle.sandbox import cluster
+    try:
+        return args.func(args)
+    except cluster.SandboxError as e:
+        print('error: %s' % e, file=sys.stderr)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,250 @@
+"""``tricircle sandbox up|down|status``: a whole multi-region cloud on
+loopback, for trying Tricircle and for its tests.
+
+A sandbox is a folder: configs, logs, SQLite databases and ``sandbox.json``
+(URLs, regions, AZs and the processes to stop). Databases survive ``down``
+and ``up``, like a real cloud's; remove the folder to start afresh.
+"""
+
+import json
+import os
+import shutil
+import sys
+
+from keystoneauth1 import adapter
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+from oslo_log import log as logging
+
+from tricircle.common import constants
+from tricircle.db import migration
+from tricircle.sandbox import configs
+from tricircle.sandbox import processes
+
+LOG = logging.getLogger(__name__)
+
+STATE_FILE = 'sandbox.json'
+HOST = '127.0.0.1'
+NEUTRON_READY_PATH = '/v2.0/networks'
+ADMIN_READY_PATH = '/v1.0/pods'
+FAILED_START_GRACE = 3.0
+
+
+class SandboxError(Exception):
+    """What the user must know when ``up``/``down``/``status`` fails."""
+
+
+def state_path(sandbox_dir):
+    return os.path.join(os.path.abspath(sandbox_dir), STATE_FILE)
+
+
+def load_state(sandbox_dir):
+    """The parsed ``sandbox.json``, or None when there is none."""
+    try:
+        with open(state_path(sandbox_dir)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def _save_state(sandbox_dir, state):
+    tmp = state_path(sandbox_dir) + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(state, f, indent=2)
+    os.replace(tmp, state_path(sandbox_dir))
+
+
+def _url(port):
+    return 'http://%s:%d' % (HOST, port)
+
+
+def _layout(sandbox_dir, pods):
+    """Regions, AZs and fresh ports of every server of the sandbox."""
+    central = {'region_name': constants.CENTRAL_REGION, 'az_name': None,
+               'neutron': _url(processes.free_port(HOST))}
+    pod_list = [{'region_name': 'Pod%d' % i, 'az_name': 'az%d' % i,
+                 'neutron': _url(processes.free_port(HOST))}
+                for i in range(1, pods + 1)]
+    return {'dir': sandbox_dir,
+            'admin_api': _url(processes.free_port(HOST)),
+            'central': central, 'pods': pod_list,
+            'auth': {'type': 'noauth'},
+            'tricircle_conf': os.path.join(sandbox_dir, 'tricircle.conf')}
+
+
+def _neutrons(layout):
+    return [layout['central']] + layout['pods']
+
+
+def _write_configs(layout, neutron_options):
+    """``neutron_options(region_name, az_name, layout)`` returns keyword
+    arguments of configs.write_neutron_conf for that server (core_plugin,
+    service_plugins, extra); None means ML2 everywhere."""
+    for server in _neutrons(layout):
+        kwargs = (neutron_options(server['region_name'], server['az_name'],
+                                  layout) if neutron_options else {})
+        state_dir = os.path.join(layout['dir'], server['region_name'])
+        server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
+    configs.write_tricircle_conf(
+        layout['dir'], int(layout['admin_api'].rsplit(':', 1)[1]),
+        [(s['region_name'], s['neutron']) for s in _neutrons(layout)])
+
+
+def _admin_api_argv(conf_file):
+    script = os.path.join(os.path.dirname(sys.executable), 'tricircle-api')
+    if not os.path.exists(script):
+        script = shutil.which('tricircle-api')
+    head = [script] if script else [sys.executable, '-m',
+                                    'tricircle.cmd.api']
+    return head + ['--config-file', conf_file]
+
+
+def _start_all(layout, records):
+    """Start every server; append each record to ``records`` at once so
+    the caller can stop what started if a later start fails."""
+    logs = os.path.join(layout['dir'], 'logs')
+    for server in _neutrons(layout):
+        name = server['region_name']
+        port = int(server['neutron'].rsplit(':', 1)[1])
+        env = dict(os.environ, OS_NEUTRON_CONFIG_FILES=server['config'])
+        record = processes.start(
+            name, [sys.executable, '-m', 'tricircle.sandbox.neutron_server',
+                   '--host', HOST, '--port', str(port),
+                   '--name', 'neutron-api-%s' % name],
+            os.path.join(logs, name + '.log'), env=env)
+        record['url'] = server['neutron'] + NEUTRON_READY_PATH
+        records.append(record)
+        server.update(pid=record['pid'], log=record['log'])
+    record = processes.start('admin-api',
+                             _admin_api_argv(layout['tricircle_conf']),
+                             os.path.join(logs, 'admin-api.log'))
+    record['url'] = layout['admin_api'] + ADMIN_READY_PATH
+    records.append(record)
+    layout['admin_api_pid'] = record['pid']
+
+
+def admin_api(state, timeout=30):
+    """A keystoneauth Adapter for the sandbox's Admin API."""
+    sess = ks_session.Session(auth=noauth.NoAuth(), timeout=timeout)
+    return adapter.Adapter(sess, endpoint_override=state['admin_api'])
+
+
+def _register_pods(layout):
+    """Register the central pod and every pod not yet known (their
+    databases may come from an earlier ``up`` of this folder)."""
+    api = admin_api(layout)
+    log = os.path.join(layout['dir'], 'logs', 'admin-api.log')
+    try:
+        known = {p['region_name']: p['pod_id']
+                 for p in api.get('/v1.0/pods').json()['pods']}
+        for server in _neutrons(layout):
+            if server['region_name'] not in known:
+                pod = {'region_name': server['region_name']}
+                if server['az_name']:
+                    pod['az_name'] = server['az_name']
+                body = api.post('/v1.0/pods', json={'pod': pod}).json()
+                known[server['region_name']] = body['pod']['pod_id']
+            server['pod_id'] = known[server['region_name']]
+    except ks_exc.ClientException as e:
+        raise SandboxError('registering the pods in the Admin API failed '
+                           '(%s); see its log file %s' % (e, log)) from None
+
+
+def _public(record):
+    return {k: v for k, v in record.items() if k != 'popen'}
+
+
+def _running(state):
+    return [r for r in (state or {}).get('processes', [])
+            if processes.is_alive(r)]
+
+
+def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3):
+    """Start a sandbox in ``sandbox_dir``; return its state (sandbox.json).
+
+    Raises SandboxError, having stopped every process it started, when a
+    server fails; a lost race for a free port is retried on new ports.
+    """
+    sandbox_dir = os.path.abspath(sandbox_dir)
+    if pods < 0:
+        raise SandboxError('--pods must be 0 or more, not %d' % pods)
+    if _running(load_state(sandbox_dir)):
+        raise SandboxError('a sandbox is already running in %s; run '
+                           '"tricircle sandbox down --dir %s" first'
+                           % (sandbox_dir, sandbox_dir))
+    os.makedirs(sandbox_dir, exist_ok=True)
+    LOG.info('Upgrading the Tricircle DB in %s', sandbox_dir)
+    migration.upgrade(configs.tricircle_db_url(sandbox_dir))
+    for attempt in range(1, attempts + 1):
+        layout = _layout(sandbox_dir, pods)
+        _write_configs(layout, neutron_options)
+        records = []
+        try:
+            _start_all(layout, records)
+            layout['processes'] = [_public(r) for r in records]
+            _save_state(sandbox_dir, layout)  # so "down" works from now on
+            LOG.info('Started %d servers; waiting for them to answer',
+                     len(records))
+            processes.wait_ready([(r, r['url']) for r in records], timeout)
+            LOG.info('Registering the pods in the Admin API')
+            _register_pods(layout)
+            _save_state(sandbox_dir, layout)
+            return layout
+        except processes.StartError as e:
+            # Nothing to save in servers that never served: stop them fast.
+            _stop_all(records, grace=FAILED_START_GRACE)
+            if e.reason == processes.PORT_IN_USE and attempt < attempts:
+                LOG.warning('%s lost its port to another process; '
+                            'retrying on new ports', e.name)
+                continue
+            _forget(sandbox_dir)
+            raise SandboxError(str(e)) from None
+        except BaseException:
+            _stop_all(records, grace=FAILED_START_GRACE)
+            _forget(sandbox_dir)
+            raise
+
+
+def _stop_all(records, grace=10.0):
+    processes.stop(records, grace)
+
+
+def _forget(sandbox_dir):
+    try:
+        os.remove(state_path(sandbox_dir))
+    except FileNotFoundError:
+        pass
+
+
+def down(sandbox_dir, grace=10.0):
+    """Stop every process of the sandbox; return the records stopped."""
+    state = load_state(sandbox_dir)
+    if state is None:
+        raise SandboxError('no sandbox in %s (no %s)'
+                           % (os.path.abspath(sandbox_dir), STATE_FILE))
+    records = state.get('processes', [])
+    _stop_all(records, grace)
+    left = _running(state)
+    if left:
+        raise SandboxError('processes still running: %s' % ', '.join(
+            '%s (pid %d)' % (r['name'], r['pid']) for r in left))
+    return records
+
+
+def status(sandbox_dir):
+    """One row per recorded process: name, pid, url, alive, answering."""
+    state = load_state(sandbox_dir)
+    if state is None:
+        raise SandboxError('no sandbox in %s (no %s)'
+                           % (os.path.abspath(sandbox_dir), STATE_FILE))
+    rows = []
+    for record in state.get('processes', []):
+        alive = processes.is_alive(record)
+        port = int(record['url'].split('/')[2].rsplit(':', 1)[1])
+        answering = (alive and processes.listening(record, port)
+                     and processes.http_ready(record['url']))
+        rows.append({'name': record['name'], 'pid': record['pid'],
+                     'url': record['url'], 'alive': alive,
+                     'answering': bool(answering)})
+    return rows

@@ -1,0 +1,108 @@
+"""Config files of the sandbox's servers.
+
+Every server of a sandbox keeps its config, state and database under the
+sandbox folder, so several sandboxes can run side by side and ``rm -rf`` of
+the folder removes everything. The Neutron settings are parameters because
+later work swaps ML2 for the Tricircle central and local plugins.
+"""
+
+import configparser
+import os
+import sys
+
+from tricircle.common import constants
+
+# VLAN and VxLAN ranges every sandbox Neutron offers; the physnet names are
+# the ones the bridge networks of cross-pod L3 use.
+VLAN_RANGES = 'bridge:2001:3000,extern:3001:4000'
+VNI_RANGES = '1001:2000'
+
+
+def api_paste_ini():
+    """Neutron's api-paste.ini installed with the neutron package."""
+    return os.path.join(sys.prefix, 'etc', 'neutron', 'api-paste.ini')
+
+
+def _write(path, sections):
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # keep option names as written
+    for section, options in sections.items():
+        if section != 'DEFAULT':
+            parser.add_section(section)
+        for key, value in options.items():
+            parser.set(section, key, '' if value is None else str(value))
+    with open(path, 'w') as f:
+        parser.write(f)
+    return path
+
+
+def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
+                     extra=None):
+    """The option sections of one sandbox neutron-api.
+
+    ``extra`` maps section -> {option: value}; its options override or add to
+    the defaults, e.g. ``{'tricircle': {...}}`` for a Tricircle plugin.
+    """
+    sections = {
+        'DEFAULT': {
+            'core_plugin': core_plugin,
+            'service_plugins': service_plugins,
+            'auth_strategy': 'noauth',
+            # In-process only: the sandbox has no agents to talk to.
+            'transport_url': 'fake:/',
+            'api_paste_config': api_paste_ini(),
+            'state_path': state_dir,
+        },
+        'database': {
+            'connection': 'sqlite:///%s' % os.path.join(state_dir,
+                                                        'neutron.sqlite'),
+        },
+        'ml2': {
+            'type_drivers': 'local,flat,vlan,vxlan',
+            'tenant_network_types': 'local',
+            'mechanism_drivers': '',
+        },
+        'ml2_type_flat': {'flat_networks': '*'},
+        'ml2_type_vlan': {'network_vlan_ranges': VLAN_RANGES},
+        'ml2_type_vxlan': {'vni_ranges': VNI_RANGES},
+        'oslo_concurrency': {'lock_path': os.path.join(state_dir, 'lock')},
+    }
+    for section, options in (extra or {}).items():
+        sections.setdefault(section, {}).update(options)
+    return sections
+
+
+def write_neutron_conf(state_dir, core_plugin='ml2', service_plugins='router',
+                       extra=None):
+    """Write ``state_dir/neutron.conf`` (creating the folder); return path."""
+    os.makedirs(os.path.join(state_dir, 'lock'), exist_ok=True)
+    sections = neutron_sections(state_dir, core_plugin, service_plugins,
+                                extra)
+    return _write(os.path.join(state_dir, 'neutron.conf'), sections)
+
+
+def tricircle_db_url(sandbox_dir):
+    return 'sqlite:///%s' % os.path.join(sandbox_dir, 'tricircle.sqlite')
+
+
+def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None):
+    """Write ``sandbox_dir/tricircle.conf`` for the Admin API and clients.
+
+    ``pod_endpoints`` is a list of (region_name, neutron URL).
+    """
+    sections = {
+        'DEFAULT': {
+            'bind_host': '127.0.0.1',
+            'bind_port': api_port,
+            'auth_strategy': 'noauth',
+        },
+        'database': {'connection': tricircle_db_url(sandbox_dir)},
+        'client': {
+            'central_region_name': constants.CENTRAL_REGION,
+            'pod_endpoints': ','.join('%s:%s' % (region, url)
+                                      for region, url in pod_endpoints),
+        },
+    }
+    for section, options in (extra or {}).items():
+        sections.setdefault(section, {}).update(options)
+    return _write(os.path.join(sandbox_dir, 'tricircle.conf'), sections)

@@ -1,0 +1,67 @@
+"""Entry point of one sandbox neutron-api process.
+
+``python -m tricircle.sandbox.neutron_server --host H --port P`` with
+``OS_NEUTRON_CONFIG_FILES`` naming the server's config files. It creates the
+Neutron schema when the database is SQLite (Neutron's alembic migrations do
+not run there) and serves ``neutron.wsgi.api:application`` with gunicorn.
+"""
+
+import argparse
+import configparser
+import os
+import sys
+
+from tricircle.common import wsgi
+
+CONFIG_ENV = 'OS_NEUTRON_CONFIG_FILES'
+
+
+def _database_url(config_files):
+    """``[database] connection`` of the last config file that sets it."""
+    url = None
+    for path in config_files:
+        parser = configparser.ConfigParser(interpolation=None)
+        if not parser.read(path):
+            raise SystemExit('config file %s cannot be read' % path)
+        url = parser.get('database', 'connection', fallback=url)
+    return url
+
+
+def create_sqlite_schema(url):
+    """Create every table of Neutron's head models (idempotent)."""
+    import sqlalchemy as sa
+    from neutron.db.migration.models import head  # noqa: F401 - models
+    from neutron_lib.db import model_base
+    engine = sa.create_engine(url)
+    try:
+        model_base.BASEV2.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+def _load_app():
+    from neutron.wsgi import api
+    return api.application
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='tricircle-sandbox-neutron')
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--threads', type=int, default=8)
+    parser.add_argument('--name', default='neutron-api',
+                        help='Process title, e.g. the region name.')
+    args = parser.parse_args(argv)
+    files = [f for f in os.environ.get(CONFIG_ENV, '').split(';') if f]
+    if not files:
+        raise SystemExit('%s names no config file' % CONFIG_ENV)
+    url = _database_url(files)
+    if url and url.startswith('sqlite'):
+        create_sqlite_schema(url)
+    wsgi.serve(_load_app, args.host, args.port, workers=1,
+               threads=args.threads, proc_name=args.name)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
