@@ -23,13 +23,19 @@ def _neutron_opt(text):
     return section, option, value
 
 
-def _neutron_options(opts):
-    if not opts:
-        return None
-    extra = {}
-    for section, option, value in opts:
-        extra.setdefault(section, {})[option] = value
-    return lambda region_name, az_name, layout: {'extra': extra}
+def _neutron_options(opts, plain_ml2=False):
+    """The Neutron config of each sandbox server: the Tricircle plugins
+    (or stock ML2), with the --neutron-opt overrides on top."""
+    from tricircle.sandbox import configs
+    base = configs.plain_ml2 if plain_ml2 else configs.tricircle_plugins
+
+    def options(region_name, az_name, layout):
+        kwargs = base(region_name, az_name, layout)
+        for section, option, value in opts or ():
+            kwargs.setdefault('extra', {}).setdefault(
+                section, {})[option] = value
+        return kwargs
+    return options
 
 
 def _print_table(rows, headers):
@@ -43,7 +49,8 @@ def _sandbox_up(args):
     from tricircle.sandbox import cluster
     started = time.monotonic()
     state = cluster.up(args.dir, pods=args.pods, timeout=args.timeout,
-                       neutron_options=_neutron_options(args.neutron_opt))
+                       neutron_options=_neutron_options(args.neutron_opt,
+                                                        args.plain_ml2))
     rows = [(s['region_name'], s['az_name'] or '-', s['neutron'], s['pid'])
             for s in [state['central']] + state['pods']]
     rows.append(('admin-api', '-', state['admin_api'],
@@ -92,6 +99,9 @@ def _add_sandbox(subparsers):
     up.add_argument('--neutron-opt', action='append', type=_neutron_opt,
                     metavar='SECTION.OPTION=VALUE', default=[],
                     help='Extra option for every Neutron server; repeatable.')
+    up.add_argument('--plain-ml2', action='store_true',
+                    help='Run stock ML2 everywhere instead of the Tricircle '
+                         'central and local plugins (a baseline).')
     up.set_defaults(func=_sandbox_up)
 
     down = with_dir(cmds.add_parser('down', help='Stop every process.'))

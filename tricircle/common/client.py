@@ -114,3 +114,24 @@ def reset_cache():
     with _LOCK:
         _SESSIONS.clear()
         _CONNECTIONS.clear()
+
+
+ADMIN = 'tricircle'
+
+
+def admin_api_endpoint(conf=CONF):
+    """URL of the Tricircle Admin API (catalog service type ``tricircle``,
+    or ``[client] admin_api_url`` without Keystone)."""
+    if not uses_keystone(conf):
+        url = conf.client.admin_api_url
+    else:
+        try:
+            url = get_session(conf).get_endpoint(
+                service_type=ADMIN, region_name=conf.client.central_region_name,
+                interface=conf.client.interface)
+        except ks_exc.EndpointNotFound:
+            url = None
+    if not url:
+        raise exceptions.EndpointNotFound(
+            service_type=ADMIN, region=conf.client.central_region_name)
+    return url

@@ -49,11 +49,29 @@ client_opts = [
                 help='Network endpoints by region name, used when auth_url '
                      'is unset, e.g. "Pod1:http://10.0.0.2:9696,'
                      'Pod2:http://10.0.0.3:9696".'),
+    cfg.URIOpt('admin_api_url',
+               help='Admin API URL when there is no Keystone catalog to '
+                    'find it in (service type "tricircle").'),
     cfg.StrOpt('central_region_name', default=constants.CENTRAL_REGION,
                help='Region name of the central Neutron.'),
     cfg.IntOpt('timeout', default=30, min=1,
                help='Seconds to wait for a pod API call.'),
 ]
+
+network_opts = [
+    cfg.StrOpt('region_name',
+               help='Region name of the pod this local plugin serves; it '
+                    'must match the pod registered in the Admin API.'),
+    cfg.StrOpt('db_connection', secret=True,
+               help='SQLAlchemy URL of the Tricircle DB, for the central '
+                    'plugin (kept apart from Neutron\'s own [database]).'),
+]
+
+
+def register_network_opts(conf=CONF):
+    """Options of the plugins that run inside neutron-api."""
+    conf.register_opts(network_opts, group='tricircle')
+    conf.register_opts(client_opts, group='client')
 
 
 def register_opts(conf=CONF):

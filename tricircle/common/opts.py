@@ -9,4 +9,5 @@ def list_opts():
     return [
         ('DEFAULT', itertools.chain(config.api_opts)),
         ('client', itertools.chain(config.client_opts)),
+        ('tricircle', itertools.chain(config.network_opts)),
     ]

@@ -80,10 +80,11 @@ def _neutrons(layout):
 def _write_configs(layout, neutron_options):
     """``neutron_options(region_name, az_name, layout)`` returns keyword
     arguments of configs.write_neutron_conf for that server (core_plugin,
-    service_plugins, extra); None means ML2 everywhere."""
+    service_plugins, extra); None means the Tricircle plugins."""
+    neutron_options = neutron_options or configs.tricircle_plugins
     for server in _neutrons(layout):
-        kwargs = (neutron_options(server['region_name'], server['az_name'],
-                                  layout) if neutron_options else {})
+        kwargs = neutron_options(server['region_name'], server['az_name'],
+                                 layout)
         state_dir = os.path.join(layout['dir'], server['region_name'])
         server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
     configs.write_tricircle_conf(

@@ -106,3 +106,29 @@ def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None):
     for section, options in (extra or {}).items():
         sections.setdefault(section, {}).update(options)
     return _write(os.path.join(sandbox_dir, 'tricircle.conf'), sections)
+
+
+CENTRAL_PLUGIN = 'tricircle.network.central_plugin.TricircleCentralPlugin'
+LOCAL_PLUGIN = 'tricircle.network.local_plugin.TricircleLocalPlugin'
+
+
+def plain_ml2(region_name, az_name, layout):
+    """Every Neutron on stock ML2: the baseline benchmarks compare with."""
+    return {}
+
+
+def tricircle_plugins(region_name, az_name, layout):
+    """Central runs the central plugin, each pod the local plugin."""
+    if region_name == constants.CENTRAL_REGION:
+        return {'core_plugin': CENTRAL_PLUGIN, 'extra': {
+            'ml2': {'type_drivers': 'local,flat,vlan,vxlan,shared_vlan',
+                    'mechanism_drivers': 'tricircle_central'},
+            'tricircle': {'db_connection': tricircle_db_url(layout['dir'])},
+        }}
+    return {'core_plugin': LOCAL_PLUGIN, 'extra': {
+        'tricircle': {'region_name': region_name},
+        'client': {'central_region_name': constants.CENTRAL_REGION,
+                   'pod_endpoints': '%s:%s' % (constants.CENTRAL_REGION,
+                                               layout['central']['neutron']),
+                   'admin_api_url': layout['admin_api']},
+    }}

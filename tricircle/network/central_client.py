@@ -1,0 +1,152 @@
+"""What the local plugin asks of central Neutron and of the Admin API.
+
+Plain JSON over a keystoneauth session: the local plugin needs exact
+control of the bodies (ids, IPs, MACs) and the least overhead per port.
+"""
+
+import threading
+
+from keystoneauth1 import adapter
+from keystoneauth1 import exceptions as ks_exc
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.common import client
+from tricircle.network import exceptions as t_exc
+
+LOG = logging.getLogger(__name__)
+
+GATEWAY_OWNER = 'network:tricircle_gateway'
+
+
+class _Api:
+    """One JSON endpoint; turns transport and HTTP errors into Neutron's."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self._adapter = adapter.Adapter(
+            client.get_session(), endpoint_override=endpoint,
+            connect_retries=2)
+
+    def request(self, method, path, body=None, ok=(200, 201, 204)):
+        try:
+            resp = self._adapter.request(path, method, json=body,
+                                         raise_exc=False,
+                                         timeout=cfg.CONF.client.timeout)
+        except (ks_exc.ConnectionError, ks_exc.ConnectFailure,
+                ks_exc.RequestTimeout) as e:
+            raise t_exc.CentralUnavailable(url=self.endpoint, reason=e)
+        if resp.status_code in ok:
+            return resp.json() if resp.content else None
+        raise t_exc.from_response(resp.status_code, _message(resp))
+
+
+def _message(resp):
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200]
+    if isinstance(body, dict):
+        err = body.get('NeutronError') or next(iter(body.values()), None)
+        if isinstance(err, dict) and err.get('message'):
+            return err['message']
+    return resp.text[:200]
+
+
+class CentralClient:
+    """Central Neutron's networks, subnets and ports, seen from a pod."""
+
+    def __init__(self, region_name):
+        self.api = _Api(client.network_endpoint(region_name).rstrip('/') +
+                        '/v2.0')
+
+    def get_network(self, net_id):
+        return self.api.request('GET', '/networks/%s' % net_id)['network']
+
+    def get_subnet(self, subnet_id):
+        return self.api.request('GET', '/subnets/%s' % subnet_id)['subnet']
+
+    def list_subnets(self, net_id):
+        return self.api.request(
+            'GET', '/subnets?network_id=%s' % net_id)['subnets']
+
+    def create_port(self, body):
+        return self.api.request('POST', '/ports', {'port': body})['port']
+
+    def update_port(self, port_id, body):
+        return self.api.request('PUT', '/ports/%s' % port_id,
+                                {'port': body})['port']
+
+    def delete_port(self, port_id):
+        """Delete a top port; one already gone is fine."""
+        try:
+            self.api.request('DELETE', '/ports/%s' % port_id)
+        except t_exc.CentralNotFound:
+            LOG.debug('Top port %s was already gone', port_id)
+
+    def gateway_port(self, subnet):
+        """The reserved port holding ``subnet``'s gateway IP on central,
+        created on first use; concurrent pods converge on one port."""
+        query = ('/ports?device_owner=%s&fixed_ips=subnet_id%%3D%s'
+                 % (GATEWAY_OWNER, subnet['id']))
+        for _attempt in range(3):
+            found = self.api.request('GET', query)['ports']
+            if found:
+                return found[0]
+            try:
+                return self.create_port({
+                    'network_id': subnet['network_id'],
+                    'project_id': subnet['project_id'],
+                    'name': 'gateway-%s' % subnet['id'],
+                    'device_owner': GATEWAY_OWNER,
+                    'admin_state_up': False,
+                    'fixed_ips': [{'subnet_id': subnet['id'],
+                                   'ip_address': subnet['gateway_ip']}]})
+            except t_exc.CentralConflict:
+                LOG.debug('Gateway port of %s made concurrently; reading '
+                          'it again', subnet['id'])
+        raise t_exc.CentralError(status=409, msg='gateway IP of subnet %s is '
+                                 'held by another port' % subnet['id'])
+
+
+class AdminClient:
+    """Routings of this pod, recorded through the Admin API."""
+
+    def __init__(self, region_name):
+        self.api = _Api(client.admin_api_endpoint().rstrip('/') + '/v1.0')
+        self.region_name = region_name
+        self._pod_id = None
+        self._lock = threading.Lock()
+
+    @property
+    def pod_id(self):
+        with self._lock:
+            if self._pod_id is None:
+                pods = self.api.request(
+                    'GET', '/pods?region_name=%s' % self.region_name)['pods']
+                if not pods:
+                    raise t_exc.CentralError(
+                        status=404, msg='pod %s is not registered in the '
+                        'Admin API' % self.region_name)
+                self._pod_id = pods[0]['pod_id']
+            return self._pod_id
+
+    def add_routing(self, top_id, bottom_id, project_id, resource_type):
+        """Record that ``top_id`` lives here; a repeat is not an error."""
+        try:
+            self.api.request('POST', '/routings', {'routing': {
+                'top_id': top_id, 'bottom_id': bottom_id,
+                'pod_id': self.pod_id, 'project_id': project_id,
+                'resource_type': resource_type}})
+        except t_exc.CentralConflict:
+            pass
+
+    def remove_routing(self, top_id, resource_type):
+        found = self.api.request(
+            'GET', '/routings?top_id=%s&pod_id=%s&resource_type=%s'
+            % (top_id, self.pod_id, resource_type))['routings']
+        for routing in found:
+            try:
+                self.api.request('DELETE', '/routings/%d' % routing['id'])
+            except t_exc.CentralNotFound:
+                pass

@@ -1,0 +1,78 @@
+"""The central plugin: ML2 in the central neutron-api, pods as zones.
+
+Central stores every top resource with Neutron's own DB layer, so Neutron's
+IPAM hands out IPs and MACs and ML2's type drivers allocate segments once
+for the whole cloud. What it adds: availability zones are the pods
+registered in the Tricircle DB, and a network's ``availability_zones`` are
+the pods it has been materialised in.
+"""
+
+from neutron.plugins.ml2 import plugin as ml2_plugin
+from neutron_lib import exceptions as n_exc
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.common import config
+from tricircle.common import constants
+from tricircle.common import exceptions as exc
+from tricircle.db import api as db_api
+from tricircle.db import core
+
+LOG = logging.getLogger(__name__)
+
+_AZ_RESOURCES = ('network', 'router')
+
+
+class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
+    """ML2 whose availability zones are Tricircle pods."""
+
+    def __init__(self):
+        config.register_network_opts()
+        if not cfg.CONF.tricircle.db_connection:
+            raise cfg.RequiredOptError('db_connection',
+                                       cfg.OptGroup('tricircle'))
+        core.configure(cfg.CONF.tricircle.db_connection)
+        super().__init__()
+        LOG.info('Tricircle central plugin started')
+
+    @staticmethod
+    def _pod_zones():
+        """Names a hint may use: AZ names, and pod region names (the form
+        seed 004 uses for external networks)."""
+        zones = {}
+        for pod in db_api.list_pods(None):
+            if pod['az_name']:
+                zones.setdefault(pod['az_name'], []).append(pod)
+                zones.setdefault(pod['region_name'], []).append(pod)
+        return zones
+
+    def validate_availability_zones(self, context, resource_type,
+                                    availability_zones):
+        if not availability_zones or resource_type not in _AZ_RESOURCES:
+            return
+        unknown = sorted(set(availability_zones) - set(self._pod_zones()))
+        if unknown:
+            raise n_exc.InvalidInput(error_message=(
+                'availability_zone_hints %s name no pod; use the az_name or '
+                'region_name of a pod registered in the Tricircle Admin API'
+                % ', '.join(unknown)))
+
+    def _list_availability_zones(self, context, filters=None):
+        return {(name, resource): 'available'
+                for name, pods in self._pod_zones().items()
+                if any(p['az_name'] == name for p in pods)
+                for resource in _AZ_RESOURCES}
+
+    def get_network_availability_zones(self, network):
+        """The AZs of the pods that hold this network now."""
+        zones = set()
+        for routing in db_api.list_routings(
+                None, {'top_id': network.id,
+                       'resource_type': constants.RT_NETWORK}):
+            try:
+                pod = db_api.get_pod(None, routing['pod_id'])
+            except exc.PodNotFound:
+                continue
+            if pod['az_name']:
+                zones.add(pod['az_name'])
+        return sorted(zones)

@@ -1,0 +1,45 @@
+"""Neutron errors a pod returns when central (or the Admin API) fails.
+
+They subclass neutron-lib's exceptions, so Neutron's API layer answers with
+the same status central gave (or 503 when central cannot be reached) and
+the pod's caller sees why.
+"""
+
+from neutron_lib import exceptions as n_exc
+
+
+class CentralUnavailable(n_exc.ServiceUnavailable):
+    message = ('Central Neutron (%(url)s) cannot be reached: %(reason)s. '
+               'Nothing was created in this pod.')
+
+
+class CentralBadRequest(n_exc.BadRequest):
+    message = 'Central Neutron refused the request: %(msg)s'
+
+
+class CentralNotFound(n_exc.NotFound):
+    message = 'Central Neutron: %(msg)s'
+
+
+class CentralConflict(n_exc.Conflict):
+    message = 'Central Neutron: %(msg)s'
+
+
+class CentralError(n_exc.NeutronException):
+    message = 'Central Neutron failed (HTTP %(status)s): %(msg)s'
+
+
+class ManagedByCentral(n_exc.BadRequest):
+    message = ('%(resource)s %(id)s belongs to central Neutron; create and '
+               'change it there, the pods follow.')
+
+
+def from_response(status, body_message):
+    """The neutron-lib exception matching central's HTTP status."""
+    if status == 400:
+        return CentralBadRequest(resource='central', msg=body_message)
+    if status == 404:
+        return CentralNotFound(msg=body_message)
+    if status == 409:
+        return CentralConflict(msg=body_message)
+    return CentralError(status=status, msg=body_message)

@@ -1,0 +1,348 @@
+"""The local plugin: ML2 in a pod, kept consistent with central Neutron.
+
+Central owns every tenant network, subnet, IP and MAC. A pod materialises a
+central network and its subnets on first use, with the same UUIDs and the
+segment central allocated; each port is created on central first and then
+locally with the very id, IPs and MAC central handed out. Whatever fails
+half-way is undone before the caller hears about it.
+"""
+
+import threading
+
+from neutron.plugins.ml2 import plugin as ml2_plugin
+from neutron_lib import constants as n_const
+from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import utils as plugin_utils
+from oslo_concurrency import lockutils
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+from oslo_utils import excutils
+from oslo_utils import uuidutils
+
+from tricircle.common import config
+from tricircle.common import constants
+from tricircle.network import central_client
+from tricircle.network import exceptions as t_exc
+from tricircle.network import segments
+
+LOG = logging.getLogger(__name__)
+
+# Port attributes that central must know as well as the pod.
+_TOP_PORT_ATTRS = ('name', 'description', 'network_id', 'admin_state_up',
+                   'device_owner', 'device_id', 'mac_address', 'fixed_ips',
+                   'binding:host_id', 'allowed_address_pairs',
+                   'port_security_enabled')
+# Of those, what an update in the pod reports back to central.
+_TOP_PORT_UPDATES = ('name', 'description', 'admin_state_up', 'device_owner',
+                     'device_id', 'binding:host_id', 'mac_address',
+                     'fixed_ips', 'allowed_address_pairs')
+
+
+def _given(value):
+    return value is not n_const.ATTR_NOT_SPECIFIED and value is not None
+
+
+class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
+    """ML2 whose networks, subnets and addresses come from central."""
+
+    def __init__(self):
+        config.register_network_opts()
+        super().__init__()
+        self.region_name = cfg.CONF.tricircle.region_name
+        if not self.region_name:
+            raise cfg.RequiredOptError('region_name',
+                                       cfg.OptGroup('tricircle'))
+        self._clients_lock = threading.Lock()
+        self._central = None
+        self._admin = None
+        self._deleting = set()
+        LOG.info('Tricircle local plugin serving pod %s', self.region_name)
+
+    # Clients are made on first use: the central endpoint may not answer
+    # yet while this neutron-api starts.
+    @property
+    def central(self):
+        with self._clients_lock:
+            if self._central is None:
+                self._central = central_client.CentralClient(
+                    cfg.CONF.client.central_region_name)
+            return self._central
+
+    @property
+    def admin(self):
+        with self._clients_lock:
+            if self._admin is None:
+                self._admin = central_client.AdminClient(self.region_name)
+            return self._admin
+
+    # -- networks ----------------------------------------------------------
+
+    def create_network(self, context, network):
+        net = network['network']
+        name = net.get('name')
+        if not _given(net.get('id')) and uuidutils.is_uuid_like(name):
+            # Seed behaviour: a UUID name names the central network.
+            return self._ensure_network(context, name)
+        return super().create_network(context, network)
+
+    def create_network_bulk(self, context, networks):
+        return self._bulk(context, networks['networks'], 'network',
+                          self.create_network, self.delete_network)
+
+    def get_network(self, context, id, fields=None, net_db=None):
+        try:
+            return super().get_network(context, id, fields, net_db)
+        except n_exc.NetworkNotFound:
+            if net_db is not None or id in self._deleting:
+                raise
+        self._ensure_network(context, id)
+        return super().get_network(context, id, fields)
+
+    def delete_network(self, context, id):
+        self._deleting.add(id)
+        try:
+            super().delete_network(context, id)
+            self._forget(id, constants.RT_NETWORK)
+        finally:
+            self._deleting.discard(id)
+
+    def _ensure_network(self, context, net_id):
+        """The local twin of central network ``net_id``, pulled if absent."""
+        admin = context.elevated()
+        with lockutils.lock('tricircle-network-%s' % net_id):
+            try:
+                return super().get_network(admin, net_id)
+            except n_exc.NetworkNotFound:
+                pass
+            try:
+                top = self.central.get_network(net_id)
+            except t_exc.CentralNotFound:
+                raise n_exc.NetworkNotFound(net_id=net_id)
+            body = {'id': net_id, 'name': top['name'],
+                    'project_id': top['project_id'],
+                    'admin_state_up': top['admin_state_up'],
+                    'shared': top.get('shared', False),
+                    'description': top.get('description', '')}
+            if 'port_security_enabled' in top:
+                body['port_security_enabled'] = top['port_security_enabled']
+            body.update(segments.bottom_provider_attrs(top))
+            try:
+                net = plugin_utils.create_network(
+                    self, admin, {'network': body}, check_allow_post=False)
+                LOG.info('Materialised central network %s in pod %s (%s)',
+                         net_id, self.region_name,
+                         body.get('provider:network_type'))
+            except db_exc.DBDuplicateEntry:
+                net = super().get_network(admin, net_id)
+        self._record(net_id, top['project_id'], constants.RT_NETWORK)
+        for subnet in self.central.list_subnets(net_id):
+            self._ensure_subnet(context, subnet['id'], subnet)
+        return net
+
+    # -- subnets -----------------------------------------------------------
+
+    def create_subnet(self, context, subnet):
+        sub = subnet['subnet']
+        if _given(sub.get('id')):
+            # Only this plugin passes an id: it is materialising a subnet.
+            return super().create_subnet(context, subnet)
+        if uuidutils.is_uuid_like(sub.get('name')):
+            return self._ensure_subnet(context, sub['name'])
+        if self._central_network(sub['network_id']):
+            raise t_exc.ManagedByCentral(resource='Network',
+                                         id=sub['network_id'])
+        return super().create_subnet(context, subnet)
+
+    def create_subnet_bulk(self, context, subnets):
+        return self._bulk(context, subnets['subnets'], 'subnet',
+                          self.create_subnet, self.delete_subnet)
+
+    def get_subnet(self, context, id, fields=None):
+        try:
+            return super().get_subnet(context, id, fields)
+        except n_exc.SubnetNotFound:
+            if id in self._deleting:
+                raise
+        self._ensure_subnet(context, id)
+        return super().get_subnet(context, id, fields)
+
+    def delete_subnet(self, context, id):
+        self._deleting.add(id)
+        try:
+            super().delete_subnet(context, id)
+            self._forget(id, constants.RT_SUBNET)
+        finally:
+            self._deleting.discard(id)
+
+    def _ensure_subnet(self, context, subnet_id, top=None):
+        """The local twin of a central subnet; its gateway IP is the one
+        central reserved for the pods, so no port can ever take it."""
+        admin = context.elevated()
+        try:
+            return super().get_subnet(admin, subnet_id)
+        except n_exc.SubnetNotFound:
+            pass
+        if top is None:
+            try:
+                top = self.central.get_subnet(subnet_id)
+            except t_exc.CentralNotFound:
+                raise n_exc.SubnetNotFound(subnet_id=subnet_id)
+        self._ensure_network(context, top['network_id'])
+        with lockutils.lock('tricircle-subnet-%s' % subnet_id):
+            try:
+                return super().get_subnet(admin, subnet_id)
+            except n_exc.SubnetNotFound:
+                pass
+            gateway_ip = None
+            if top.get('gateway_ip'):
+                gateway = self.central.gateway_port(top)
+                gateway_ip = next(ip['ip_address'] for ip in
+                                  gateway['fixed_ips']
+                                  if ip['subnet_id'] == subnet_id)
+            body = {key: top[key] for key in (
+                'id', 'name', 'network_id', 'project_id', 'cidr',
+                'ip_version', 'enable_dhcp', 'allocation_pools',
+                'dns_nameservers', 'host_routes', 'description')
+                if key in top}
+            body['gateway_ip'] = gateway_ip
+            for key in ('ipv6_ra_mode', 'ipv6_address_mode'):
+                if top.get(key):
+                    body[key] = top[key]
+            try:
+                subnet = plugin_utils.create_subnet(
+                    self, admin, {'subnet': body}, check_allow_post=False)
+                LOG.info('Materialised central subnet %s (%s, gateway %s) '
+                         'in pod %s', subnet_id, top['cidr'], gateway_ip,
+                         self.region_name)
+            except db_exc.DBDuplicateEntry:
+                subnet = super().get_subnet(admin, subnet_id)
+        self._record(subnet_id, top['project_id'], constants.RT_SUBNET)
+        return subnet
+
+    # -- ports -------------------------------------------------------------
+
+    def create_port(self, context, port):
+        attrs = port['port']
+        net_id = attrs['network_id']
+        self._ensure_network(context, net_id)
+        if self._only_gateway_ips(context, attrs):
+            # The gateway IP is already held on central by the reserved
+            # gateway port; the router interface is a pod-local matter.
+            return super().create_port(context, port)
+        body = {k: attrs[k] for k in _TOP_PORT_ATTRS
+                if _given(attrs.get(k))}
+        body['project_id'] = (attrs.get('project_id') or
+                              attrs.get('tenant_id') or context.project_id)
+        try:
+            top = self.central.create_port(body)
+        except t_exc.CentralNotFound:
+            if self._central_network(net_id):
+                raise
+            LOG.debug('Network %s is local to pod %s', net_id,
+                      self.region_name)
+            return super().create_port(context, port)
+        try:
+            self._adopt_top_addresses(context, attrs, top)
+            result = super().create_port(context, port)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                LOG.info('Local create of port %s failed; releasing its '
+                         'central twin', top['id'])
+                self.central.delete_port(top['id'])
+        try:
+            self._record(top['id'], body['project_id'], constants.RT_PORT)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                super().delete_port(context.elevated(), top['id'],
+                                    l3_port_check=False)
+                self.central.delete_port(top['id'])
+        return result
+
+    def create_port_bulk(self, context, ports):
+        return self._bulk(context, ports['ports'], 'port', self.create_port,
+                          self.delete_port)
+
+    def update_port(self, context, id, port):
+        attrs = port['port']
+        changes = {k: attrs[k] for k in _TOP_PORT_UPDATES if k in attrs}
+        if changes:
+            # Central first: it may refuse (an IP taken elsewhere), and then
+            # the pod must not have changed either.
+            try:
+                top = self.central.update_port(id, changes)
+            except t_exc.CentralNotFound:
+                top = None  # a pod-local port
+            if top is not None and ('fixed_ips' in changes or
+                                    'mac_address' in changes):
+                self._adopt_top_addresses(context, attrs, top)
+        return super().update_port(context, id, port)
+
+    def delete_port(self, context, id, l3_port_check=True):
+        super().delete_port(context, id, l3_port_check=l3_port_check)
+        try:
+            self.central.delete_port(id)
+            self._forget(id, constants.RT_PORT)
+        except n_exc.NeutronException as e:
+            LOG.error('Port %s is gone from pod %s but its central twin '
+                      'could not be released (%s); an audit will find it.',
+                      id, self.region_name, e)
+
+    def _adopt_top_addresses(self, context, attrs, top):
+        """Make the local port carry central's id, MAC and IPs."""
+        attrs['id'] = top['id']
+        attrs['mac_address'] = top['mac_address']
+        for ip in top['fixed_ips']:
+            self._ensure_subnet(context, ip['subnet_id'])
+        attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
+                               'ip_address': ip['ip_address']}
+                              for ip in top['fixed_ips']]
+
+    def _only_gateway_ips(self, context, attrs):
+        fixed = attrs.get('fixed_ips')
+        if not _given(fixed) or not fixed:
+            return False
+        for ip in fixed:
+            if not ip.get('subnet_id') or not ip.get('ip_address'):
+                return False
+            subnet = self._ensure_subnet(context, ip['subnet_id'])
+            if subnet['gateway_ip'] != ip['ip_address']:
+                return False
+        return True
+
+    # -- helpers -----------------------------------------------------------
+
+    def _central_network(self, net_id):
+        try:
+            self.central.get_network(net_id)
+            return True
+        except t_exc.CentralNotFound:
+            return False
+
+    def _record(self, top_id, project_id, resource_type):
+        self.admin.add_routing(top_id, top_id, project_id, resource_type)
+
+    def _forget(self, top_id, resource_type):
+        try:
+            self.admin.remove_routing(top_id, resource_type)
+        except n_exc.NeutronException as e:
+            LOG.warning('Routing of %s %s in pod %s not removed: %s',
+                        resource_type, top_id, self.region_name, e)
+
+    @staticmethod
+    def _bulk(context, items, key, create, delete):
+        """Create one by one, so each item takes the central path; undo the
+        ones made if a later one fails."""
+        done = []
+        try:
+            for item in items:
+                done.append(create(context, {key: item[key]}))
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                for made in reversed(done):
+                    try:
+                        delete(context, made['id'])
+                    except Exception:
+                        LOG.exception('Undoing bulk %s create: %s', key,
+                                      made['id'])
+        return done
