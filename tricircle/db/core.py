@@ -10,6 +10,8 @@ import threading
 from oslo_db.sqlalchemy import enginefacade
 from sqlalchemy import orm
 
+from tricircle.db import sqlite
+
 BASE = orm.declarative_base()
 
 _LOCK = threading.Lock()
@@ -33,7 +35,7 @@ def configure(connection, **engine_kwargs):
         if connection.startswith('sqlite'):
             # SQLite has one writer: let concurrent writers wait for the
             # lock instead of failing at once with "database is locked".
-            kwargs['sqlite_synchronous'] = True
+            sqlite.serialize_writers()
             kwargs['sqlite_fk'] = True
         kwargs.update(engine_kwargs)
         facade.configure(**kwargs)

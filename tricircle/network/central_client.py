@@ -115,21 +115,26 @@ class AdminClient:
     def __init__(self, region_name):
         self.api = _Api(client.admin_api_endpoint().rstrip('/') + '/v1.0')
         self.region_name = region_name
-        self._pod_id = None
+        self._pod = None
         self._lock = threading.Lock()
 
     @property
-    def pod_id(self):
+    def pod(self):
+        """This pod as the Admin API registered it (cached)."""
         with self._lock:
-            if self._pod_id is None:
+            if self._pod is None:
                 pods = self.api.request(
                     'GET', '/pods?region_name=%s' % self.region_name)['pods']
                 if not pods:
                     raise t_exc.CentralError(
                         status=404, msg='pod %s is not registered in the '
                         'Admin API' % self.region_name)
-                self._pod_id = pods[0]['pod_id']
-            return self._pod_id
+                self._pod = pods[0]
+            return self._pod
+
+    @property
+    def pod_id(self):
+        return self.pod['pod_id']
 
     def add_routing(self, top_id, bottom_id, project_id, resource_type):
         """Record that ``top_id`` lives here; a repeat is not an error."""

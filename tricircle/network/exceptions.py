@@ -34,6 +34,11 @@ class ManagedByCentral(n_exc.BadRequest):
                'change it there, the pods follow.')
 
 
+class NetworkNotInPod(n_exc.BadRequest):
+    message = ('Network %(net_id)s is bound by availability_zone_hints to '
+               '%(hints)s; pod %(region)s (AZ %(az)s) is not one of them.')
+
+
 def from_response(status, body_message):
     """The neutron-lib exception matching central's HTTP status."""
     if status == 400:

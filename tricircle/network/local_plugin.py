@@ -119,6 +119,7 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                 top = self.central.get_network(net_id)
             except t_exc.CentralNotFound:
                 raise n_exc.NetworkNotFound(net_id=net_id)
+            self._check_zone(top)
             body = {'id': net_id, 'name': top['name'],
                     'project_id': top['project_id'],
                     'admin_state_up': top['admin_state_up'],
@@ -311,6 +312,15 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
         return True
 
     # -- helpers -----------------------------------------------------------
+
+    def _check_zone(self, top):
+        """A network hinted to some AZs or pods lives only there."""
+        hints = top.get('availability_zone_hints') or []
+        pod = self.admin.pod
+        if hints and not {pod['az_name'], pod['region_name']} & set(hints):
+            raise t_exc.NetworkNotInPod(net_id=top['id'], hints=hints,
+                                        region=pod['region_name'],
+                                        az=pod['az_name'])
 
     def _central_network(self, net_id):
         try:

@@ -125,6 +125,20 @@ def _start_all(layout, records):
     layout['admin_api_pid'] = record['pid']
 
 
+def _warm_up(layout):
+    """One policy-checked request per Neutron before anyone else's.
+
+    Neutron loads its policy rules on the first enforcement and, while it
+    does, concurrent requests see an empty rule set and get 403. A list
+    that returns an item (the project's default security group) makes that
+    first enforcement happen here, alone.
+    """
+    sess = ks_session.Session(auth=noauth.NoAuth(), timeout=30)
+    for server in _neutrons(layout):
+        adapter.Adapter(sess, endpoint_override=server['neutron']).get(
+            '/v2.0/security-groups')
+
+
 def admin_api(state, timeout=30):
     """A keystoneauth Adapter for the sandbox's Admin API."""
     sess = ks_session.Session(auth=noauth.NoAuth(), timeout=timeout)
@@ -188,6 +202,7 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3):
             LOG.info('Started %d servers; waiting for them to answer',
                      len(records))
             processes.wait_ready([(r, r['url']) for r in records], timeout)
+            _warm_up(layout)
             LOG.info('Registering the pods in the Admin API')
             _register_pods(layout)
             _save_state(sandbox_dir, layout)

@@ -12,6 +12,7 @@ import os
 import sys
 
 from tricircle.common import wsgi
+from tricircle.db import sqlite
 
 CONFIG_ENV = 'OS_NEUTRON_CONFIG_FILES'
 
@@ -57,6 +58,7 @@ def main(argv=None):
         raise SystemExit('%s names no config file' % CONFIG_ENV)
     url = _database_url(files)
     if url and url.startswith('sqlite'):
+        sqlite.serialize_writers()
         create_sqlite_schema(url)
     wsgi.serve(_load_app, args.host, args.port, workers=1,
                threads=args.threads, proc_name=args.name)

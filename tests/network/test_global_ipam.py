@@ -1,0 +1,53 @@
+"""Global IPAM under load: ports made concurrently in two pods on one
+subnet never share an IP or a MAC, and top and bottom agree exactly."""
+
+import collections
+import concurrent.futures
+import threading
+
+from tests.network.conftest import Cloud
+
+PORTS = 200
+WORKERS = 16
+
+
+def test_concurrent_ports_over_two_pods(cloud, sandbox):
+    net = cloud.central.network.create_network(
+        name='ipam-load', availability_zone_hints=['az1', 'az2'])
+    subnet = cloud.central.network.create_subnet(
+        network_id=net.id, cidr='10.50.0.0/23', ip_version=4)
+    local = threading.local()
+
+    def create(i):
+        if not hasattr(local, 'cloud'):
+            local.cloud = Cloud(sandbox)   # one HTTP session per thread
+        region = 'Pod1' if i % 2 else 'Pod2'
+        port = local.cloud.pods[region].network.create_port(
+            network_id=net.id, name='load-%d' % i)
+        return region, port
+
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        made = list(pool.map(create, range(PORTS)))
+
+    top = {p.id: p for p in cloud.central.network.ports(network_id=net.id)
+           if p.device_owner != 'network:tricircle_gateway'}
+    assert len(top) == PORTS
+    ips = collections.Counter(ip['ip_address'] for p in top.values()
+                              for ip in p.fixed_ips)
+    macs = collections.Counter(p.mac_address for p in top.values())
+    assert [ip for ip, n in ips.items() if n > 1] == []
+    assert [mac for mac, n in macs.items() if n > 1] == []
+    gateway = cloud.gateway_port(subnet.id).fixed_ips[0]['ip_address']
+    assert gateway not in ips
+
+    for region, pod in cloud.pods.items():
+        bottom = {p.id: p for p in pod.network.ports(network_id=net.id)}
+        expected = {p.id for r, p in made if r == region}
+        assert set(bottom) == expected
+        for port_id, port in bottom.items():
+            assert (port.mac_address, port.fixed_ips) == (
+                top[port_id].mac_address, top[port_id].fixed_ips)
+        routed = {r['top_id'] for r in cloud.routings(
+            pod_id=cloud.pod_ids[region], resource_type='port')}
+        assert expected <= routed
+        assert pod.network.get_subnet(subnet.id).gateway_ip == gateway
