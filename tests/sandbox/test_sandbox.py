@@ -4,6 +4,7 @@ registered, ``status``/``down`` work, failures leave nothing behind."""
 import os
 import socket
 import sys
+import time
 
 from keystoneauth1 import session as ks_session
 from oslo_config import cfg
@@ -73,8 +74,24 @@ def test_status_reports_all_up(sandbox, tricircle_cli):
     result = tricircle_cli('sandbox', 'status', '--dir', sandbox['dir'])
     assert result.returncode == 0, result.stdout + result.stderr
     rows = result.stdout.splitlines()[1:]
-    assert len(rows) == 4
+    assert len(rows) == 5  # central, 2 pods, admin-api, xjob-1
     assert all(row.rstrip().endswith(' up') for row in rows), rows
+
+
+def test_xjob_runs_jobs_queued_through_the_admin_api(sandbox):
+    assert [r['name'] for r in sandbox['processes']
+            if r['name'].startswith('xjob-')] == ['xjob-1']
+    sess = ks_session.Session()
+    resp = sess.post(sandbox['admin_api'] + '/v1.0/jobs', json={
+        'job': {'type': 'noop', 'resource_id': 'sandbox-smoke'}})
+    assert resp.status_code == 201
+    url = sandbox['admin_api'] + '/v1.0/jobs/' + resp.json()['job']['id']
+    deadline = time.monotonic() + 30
+    while sess.get(url).json()['job']['status'] != 'SUCCESS':
+        assert time.monotonic() < deadline, sess.get(url).json()
+        time.sleep(0.1)
+    assert [l['status'] for l in sess.get(url).json()['job']['logs']] == [
+        'SUCCESS']
 
 
 def test_up_twice_is_refused(sandbox, tricircle_cli):
@@ -93,7 +110,7 @@ def test_side_by_side_then_down(sandbox, tricircle_cli, tmp_path):
     result = tricircle_cli('sandbox', 'down', '--dir', other['dir'])
     assert result.returncode == 0, result.stderr
     pids = [r['pid'] for r in other['processes']]
-    assert len(pids) == 3
+    assert len(pids) == 4  # central, 1 pod, admin-api, xjob-1
     assert all(_gone(pid) for pid in pids)
     assert _processes_mentioning(other['dir']) == []
     status = tricircle_cli('sandbox', 'status', '--dir', other['dir'])

@@ -43,10 +43,18 @@ _ROUTING_RULES = _crud('routings', '/v1.0/routings', [
     ('delete', 'DELETE', '/{id}', 'Delete a resource routing.'),
 ])
 
+_JOB_RULES = _crud('jobs', '/v1.0/jobs', [
+    ('create', 'POST', '', 'Queue an asynchronous job.'),
+    ('list', 'GET', '', 'List asynchronous jobs.'),
+    ('show', 'GET', '/{id}', 'Show a job and its runs.'),
+    ('redo', 'PUT', '/{id}', 'Run a job that is not running again.'),
+    ('delete', 'DELETE', '/{id}', 'Delete a job that is not running.'),
+])
+
 
 def list_rules():
     """Every default rule; the ``oslo.policy.policies`` entry point."""
-    return _BASE + _POD_RULES + _ROUTING_RULES
+    return _BASE + _POD_RULES + _ROUTING_RULES + _JOB_RULES
 
 
 _ENFORCER = None

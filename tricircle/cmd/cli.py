@@ -50,11 +50,14 @@ def _sandbox_up(args):
     started = time.monotonic()
     state = cluster.up(args.dir, pods=args.pods, timeout=args.timeout,
                        neutron_options=_neutron_options(args.neutron_opt,
-                                                        args.plain_ml2))
+                                                        args.plain_ml2),
+                       xjob_count=args.xjobs)
     rows = [(s['region_name'], s['az_name'] or '-', s['neutron'], s['pid'])
             for s in [state['central']] + state['pods']]
     rows.append(('admin-api', '-', state['admin_api'],
                  state['admin_api_pid']))
+    rows += [(r['name'], '-', '-', r['pid']) for r in state['processes']
+             if r['name'].startswith('xjob-')]
     _print_table(rows, ('REGION', 'AZ', 'URL', 'PID'))
     print('sandbox up in %.1fs; state in %s, config in %s' % (
         time.monotonic() - started, cluster.state_path(args.dir),
@@ -91,7 +94,8 @@ def _add_sandbox(subparsers):
         return parser
 
     up = with_dir(cmds.add_parser(
-        'up', help='Start central Neutron, N pod Neutrons and the Admin API.'))
+        'up', help='Start central Neutron, N pod Neutrons, the Admin API '
+                   'and XJob.'))
     up.add_argument('--pods', type=int, default=2,
                     help='Number of pods (default: %(default)s)')
     up.add_argument('--timeout', type=float, default=60.0,
@@ -99,6 +103,9 @@ def _add_sandbox(subparsers):
     up.add_argument('--neutron-opt', action='append', type=_neutron_opt,
                     metavar='SECTION.OPTION=VALUE', default=[],
                     help='Extra option for every Neutron server; repeatable.')
+    up.add_argument('--xjobs', type=int, default=1, metavar='N',
+                    help='Number of tricircle-xjob processes sharing the '
+                         'job table (default: %(default)s).')
     up.add_argument('--plain-ml2', action='store_true',
                     help='Run stock ML2 everywhere instead of the Tricircle '
                          'central and local plugins (a baseline).')

@@ -68,9 +68,26 @@ network_opts = [
 ]
 
 
+bridge_opts = [
+    cfg.StrOpt('bridge_physnet', default='bridge',
+               help='Provider physical network of the per-tenant bridge '
+                    'networks that join a router\'s pieces across pods; '
+                    'every pod must have it in its VLAN ranges.'),
+    cfg.StrOpt('bridge_network_type', default='shared_vlan',
+               help='Central network type of the bridge networks: one '
+                    'segment id, the same in every pod.'),
+    cfg.StrOpt('bridge_cidr', default='100.64.0.0/16',
+               help='Pool the bridge subnets are cut from, one per tenant, '
+                    'the same CIDR in every pod.'),
+    cfg.IntOpt('bridge_prefixlen', default=24, min=8, max=30,
+               help='Prefix length of each tenant\'s bridge subnet.'),
+]
+
+
 def register_network_opts(conf=CONF):
     """Options of the plugins that run inside neutron-api."""
     conf.register_opts(network_opts, group='tricircle')
+    conf.register_opts(bridge_opts, group='tricircle')
     conf.register_opts(client_opts, group='client')
 
 

@@ -24,6 +24,9 @@ RESOURCE_TYPES = (
     RT_GATEWAY_PORT,
 )
 
+# XJob job types.
+JOB_ROUTER_SETUP = 'router_setup'
+
 # Asynchronous job states.
 JS_NEW = 'NEW'
 JS_RUNNING = 'RUNNING'
@@ -35,3 +38,8 @@ JOB_STATUSES = (JS_NEW, JS_RUNNING, JS_SUCCESS, JS_FAIL)
 CENTRAL_REGION = 'CentralRegion'
 
 ADMIN_API_DEFAULT_PORT = 19999
+
+# device_owner of the central port that reserves a subnet's gateway IP for
+# the pods' bottom routers.
+DEVICE_OWNER_GATEWAY = 'network:tricircle_gateway'
+DEVICE_OWNER_ROUTER_INTF = 'network:router_interface'

@@ -80,3 +80,22 @@ class DuplicateRouting(Conflict):
 
 class EndpointNotFound(NotFound):
     message = 'No %(service_type)s endpoint known for region %(region)s.'
+
+
+class JobNotFound(NotFound):
+    message = 'Job %(job_id)s could not be found.'
+
+
+class UnknownJobType(InvalidInput):
+    message = 'Invalid input: unknown job type %(job_type)s; known: %(known)s'
+
+
+class JobRunning(Conflict):
+    message = ('Job %(job_id)s is running; wait for it to finish (or for '
+               'its lease to expire) and try again.')
+
+
+class JobPending(Conflict):
+    message = ('Job %(other_id)s is already pending for %(job_type)s '
+               '%(resource_id)s and will do the work of job %(job_id)s; '
+               'redo that one instead.')

@@ -21,6 +21,7 @@ from tricircle.common import constants
 from tricircle.db import migration
 from tricircle.sandbox import configs
 from tricircle.sandbox import processes
+from tricircle.sandbox import xjobs
 
 LOG = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def _write_configs(layout, neutron_options):
         server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
     configs.write_tricircle_conf(
         layout['dir'], int(layout['admin_api'].rsplit(':', 1)[1]),
-        [(s['region_name'], s['neutron']) for s in _neutrons(layout)])
+        [(s['region_name'], s['neutron']) for s in _neutrons(layout)],
+        extra={'xjob': xjobs.OPTIONS})
 
 
 def _admin_api_argv(conf_file):
@@ -175,8 +177,11 @@ def _running(state):
             if processes.is_alive(r)]
 
 
-def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3):
+def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
+       xjob_count=1):
     """Start a sandbox in ``sandbox_dir``; return its state (sandbox.json).
+
+    ``xjob_count`` XJob processes (xjob-1...) run the jobs; 0: none.
 
     Raises SandboxError, having stopped every process it started, when a
     server fails; a lost race for a free port is retried on new ports.
@@ -184,6 +189,8 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3):
     sandbox_dir = os.path.abspath(sandbox_dir)
     if pods < 0:
         raise SandboxError('--pods must be 0 or more, not %d' % pods)
+    if xjob_count < 0:
+        raise SandboxError('--xjobs must be 0 or more, not %d' % xjob_count)
     if _running(load_state(sandbox_dir)):
         raise SandboxError('a sandbox is already running in %s; run '
                            '"tricircle sandbox down --dir %s" first'
@@ -197,11 +204,14 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3):
         records = []
         try:
             _start_all(layout, records)
+            xjobs.start(layout, records, xjob_count)
             layout['processes'] = [_public(r) for r in records]
             _save_state(sandbox_dir, layout)  # so "down" works from now on
             LOG.info('Started %d servers; waiting for them to answer',
                      len(records))
-            processes.wait_ready([(r, r['url']) for r in records], timeout)
+            processes.wait_ready([(r, r['url']) for r in records
+                                  if r.get('url')], timeout)
+            xjobs.wait([r for r in records if not r.get('url')], timeout)
             _warm_up(layout)
             LOG.info('Registering the pods in the Admin API')
             _register_pods(layout)
@@ -257,6 +267,10 @@ def status(sandbox_dir):
     rows = []
     for record in state.get('processes', []):
         alive = processes.is_alive(record)
+        if not record.get('url'):  # XJob: no HTTP; alive is all there is
+            rows.append({'name': record['name'], 'pid': record['pid'],
+                         'url': '-', 'alive': alive, 'answering': alive})
+            continue
         port = int(record['url'].split('/')[2].rsplit(':', 1)[1])
         answering = (alive and processes.listening(record, port)
                      and processes.http_ready(record['url']))

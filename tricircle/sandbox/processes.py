@@ -164,6 +164,16 @@ def port_in_use(record):
     return any(marker in text for marker in PORT_IN_USE_MARKERS)
 
 
+def log_contains(record, marker):
+    """Whether the process's log, since it started, contains ``marker``."""
+    try:
+        with open(record['log'], 'rb') as f:
+            f.seek(record.get('log_offset', 0))
+            return marker.encode() in f.read()
+    except OSError:
+        return False
+
+
 def wait_ready(records_urls, timeout=60.0):
     """Wait until every (record, url) answers over HTTP.
 

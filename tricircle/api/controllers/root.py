@@ -2,6 +2,7 @@
 
 import pecan
 
+from tricircle.api.controllers import jobs
 from tricircle.api.controllers import pods
 from tricircle.api.controllers import routings
 
@@ -18,6 +19,7 @@ class V1Controller:
 
     pods = pods.PodsController()
     routings = routings.RoutingsController()
+    jobs = jobs.JobsController()
 
     @pecan.expose('json')
     def index(self):

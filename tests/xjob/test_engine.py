@@ -1,0 +1,141 @@
+"""The engine in this process on a real SQLite DB: retries, backoff, job
+types, and wake-ups through oslo.messaging's in-process ``fake:`` driver."""
+
+import threading
+import time
+
+from oslo_config import cfg
+import pytest
+
+from tricircle.common import exceptions as exc
+from tricircle.db import jobs
+from tricircle.xjob import engine as xjob_engine
+from tricircle.xjob import handlers
+from tricircle.xjob import rpc
+
+
+class Flaky:
+    """A handler failing its first ``failures`` runs."""
+
+    def __init__(self, failures):
+        self.failures, self.runs = failures, []
+
+    def __call__(self, ctx, job):
+        self.runs.append(job['extra'])
+        if len(self.runs) <= self.failures:
+            raise RuntimeError('pod unreachable (run %d)' % len(self.runs))
+
+
+def test_failures_are_retried_with_backoff(sqlite_db):
+    flaky = Flaky(2)
+    engine = xjob_engine.Engine('w1', {'flaky': flaky}, retry_base=0.3,
+                                max_backoff=10)
+    job = jobs.register_job(None, 'flaky', 'r1', extra={'v': 1})
+    assert engine.run_once() is True
+    assert engine.run_once() is False  # not due before its backoff
+    time.sleep(0.35)
+    assert engine.run_once() is True
+    assert jobs.get_job(None, job['id'])['status'] == 'FAIL'
+    assert engine.run_once() is False
+    time.sleep(0.65)
+    assert engine.run_once() is True
+    done = jobs.get_job(None, job['id'])
+    assert done['status'] == 'SUCCESS' and done['attempts'] == 3
+    assert [l['status'] for l in jobs.list_job_logs(None, job['id'])] == [
+        'FAIL', 'FAIL', 'SUCCESS']
+    assert 'pod unreachable (run 2)' in jobs.list_job_logs(
+        None, job['id'])[1]['message']
+    assert flaky.runs == [{'v': 1}] * 3
+
+
+def test_max_attempts_stops_retrying(sqlite_db):
+    engine = xjob_engine.Engine('w1', {'flaky': Flaky(5)}, retry_base=0,
+                                max_attempts=2)
+    job = jobs.register_job(None, 'flaky', 'r1')
+    assert engine.run_once() and engine.run_once()
+    assert engine.run_once() is False
+    failed = jobs.get_job(None, job['id'])
+    assert failed['status'] == 'FAIL' and failed['next_attempt_at'] is None
+
+
+def test_engine_claims_only_types_it_has_handlers_for(sqlite_db):
+    job = jobs.register_job(None, 'router_setup', 'r1')
+    assert xjob_engine.Engine('w1', {'noop': lambda c, j: None}).run_once() \
+        is False
+    assert jobs.get_job(None, job['id'])['status'] == 'NEW'
+
+
+def _conf(tmp_path, text):
+    path = tmp_path / 'xjob.conf'
+    path.write_text(text)
+    conf = cfg.ConfigOpts()
+    conf(['--config-file', str(path)], default_config_files=[])
+    return conf
+
+
+@pytest.fixture
+def fake_transport():
+    """cfg.CONF with transport_url = fake:/ (oslo.messaging registers
+    some of its options on the global CONF only)."""
+    conf = cfg.CONF
+    rpc.transport_url(conf)  # registers transport_url
+    conf.set_override('transport_url', 'fake:/')
+    yield conf
+    conf.clear_override('transport_url')
+
+
+def test_wake_starts_a_job_before_the_next_scan(sqlite_db, fake_transport):
+    conf = fake_transport
+    ran = threading.Event()
+    engine = xjob_engine.Engine('w1', {'noop': lambda c, j: ran.set()},
+                                scan_interval=600, workers=2)
+    server = rpc.start_server(engine, engine.worker_id, conf)
+    runner = threading.Thread(target=engine.run)
+    runner.start()
+    try:
+        time.sleep(0.5)  # the first scan found nothing; next one in 600 s
+        jobs.register_job(None, 'noop', 'r1')
+        assert rpc.wake('noop', 'r1', conf=conf) is True
+        assert ran.wait(20), 'the wake-up did not reach the engine'
+    finally:
+        engine.stop()
+        runner.join(30)
+        server.stop()
+        server.wait()
+    assert not runner.is_alive()
+
+
+def test_no_transport_url_means_no_rpc(tmp_path):
+    conf = _conf(tmp_path, '[DEFAULT]\n')
+    assert rpc.transport_url(conf) is None
+    assert rpc.wake('noop', 'r1', conf=conf) is False
+    assert rpc.start_server(object(), 'w1', conf) is None
+
+
+# -- the job type registry -------------------------------------------------
+
+def test_validation_of_types_and_resource_ids():
+    handlers.validate('noop', 'anything')
+    handlers.validate('sleep', 'r', {'seconds': 2.5})
+    with pytest.raises(exc.UnknownJobType) as err:
+        handlers.validate('nope', 'r')
+    assert err.value.code == 400 and 'noop' in err.value.msg
+    for bad in ('', '  ', None, 5, 'x' * 128, 'a\tb'):
+        with pytest.raises(exc.InvalidInput):
+            handlers.validate('noop', bad)
+    with pytest.raises(exc.InvalidInput):
+        handlers.uuid_resource_id('not-a-uuid')
+    handlers.uuid_resource_id('5b0e3b7e-9a0c-4a55-8f0c-0d1f2a3b4c5d')
+
+
+def test_adding_a_type(monkeypatch):
+    monkeypatch.setattr(handlers, 'JOB_TYPES', dict(handlers.JOB_TYPES))
+    handlers.register_handler('my_setup', 'tricircle.xjob.handlers.basic.noop',
+                              resource_id=handlers.uuid_resource_id)
+    handlers.JOB_TYPES['bare'] = handlers.resolve('noop')  # a plain callable
+    handlers.JOB_TYPES['broken'] = handlers.JobType('no.such.module.setup')
+    with pytest.raises(exc.InvalidInput):
+        handlers.validate('my_setup', 'r1')
+    loaded = handlers.load_handlers()
+    assert loaded['my_setup'] is loaded['noop'] is loaded['bare']
+    assert 'broken' not in loaded and 'sleep' in loaded

@@ -1,0 +1,53 @@
+"""The sandbox's XJob processes (``xjob-1``...): they share the sandbox's
+Tricircle DB, as XJob processes on several hosts of a real cloud do.
+
+XJob serves no HTTP, so a process counts as running once its log says it
+dispatches jobs; there is no broker either, so it finds new jobs by
+scanning the job table, often.
+"""
+
+import os
+import shutil
+import sys
+import time
+
+from tricircle.sandbox import processes
+
+# What tricircle-xjob logs once it dispatches jobs.
+READY_MARKER = 'XJob worker '
+# [xjob] options of the sandbox: jobs start within 0.2 s, and a stopping
+# XJob hands its jobs back before "down" would SIGKILL it.
+OPTIONS = {'scan_interval': 0.2, 'shutdown_grace': 5}
+
+
+def argv(conf_file):
+    script = os.path.join(os.path.dirname(sys.executable), 'tricircle-xjob')
+    if not os.path.exists(script):
+        script = shutil.which('tricircle-xjob')
+    head = [script] if script else [sys.executable, '-m',
+                                    'tricircle.cmd.xjob']
+    return head + ['--config-file', conf_file]
+
+
+def start(layout, records, count):
+    """Start ``count`` XJob processes; append their records (no url)."""
+    for i in range(1, count + 1):
+        name = 'xjob-%d' % i
+        records.append(processes.start(
+            name, argv(layout['tricircle_conf']),
+            os.path.join(layout['dir'], 'logs', name + '.log')))
+
+
+def wait(records, timeout):
+    """Wait until each XJob process runs; StartError if one does not."""
+    deadline = time.monotonic() + timeout
+    for record in records:
+        while not processes.log_contains(record, READY_MARKER):
+            if not processes.is_alive(record):
+                raise processes.StartError(record['name'], record['log'],
+                                           'exited')
+            if time.monotonic() > deadline:
+                raise processes.StartError(
+                    record['name'], record['log'],
+                    'not running after %ds' % timeout)
+            time.sleep(0.1)
