@@ -43,3 +43,5 @@ ADMIN_API_DEFAULT_PORT = 19999
 # the pods' bottom routers.
 DEVICE_OWNER_GATEWAY = 'network:tricircle_gateway'
 DEVICE_OWNER_ROUTER_INTF = 'network:router_interface'
+# device_owner of a bottom router's port on its tenant's bridge network.
+DEVICE_OWNER_BRIDGE = 'network:tricircle_bridge'

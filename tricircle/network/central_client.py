@@ -12,11 +12,12 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.common import client
+from tricircle.common import constants
 from tricircle.network import exceptions as t_exc
 
 LOG = logging.getLogger(__name__)
 
-GATEWAY_OWNER = 'network:tricircle_gateway'
+GATEWAY_OWNER = constants.DEVICE_OWNER_GATEWAY
 
 
 class _Api:
@@ -85,10 +86,11 @@ class CentralClient:
             LOG.debug('Top port %s was already gone', port_id)
 
     def gateway_port(self, subnet):
-        """The reserved port holding ``subnet``'s gateway IP on central,
-        created on first use; concurrent pods converge on one port."""
-        query = ('/ports?device_owner=%s&fixed_ips=subnet_id%%3D%s'
-                 % (GATEWAY_OWNER, subnet['id']))
+        """The central port holding ``subnet``'s gateway IP (the router
+        interface, or a reservation made here on first use); concurrent
+        pods converge on one port."""
+        query = ('/ports?fixed_ips=subnet_id%%3D%s&fixed_ips=ip_address%%3D%s'
+                 % (subnet['id'], subnet['gateway_ip']))
         for _attempt in range(3):
             found = self.api.request('GET', query)['ports']
             if found:
@@ -103,10 +105,16 @@ class CentralClient:
                     'fixed_ips': [{'subnet_id': subnet['id'],
                                    'ip_address': subnet['gateway_ip']}]})
             except t_exc.CentralConflict:
-                LOG.debug('Gateway port of %s made concurrently; reading '
+                LOG.debug('Gateway IP of %s taken concurrently; reading '
                           'it again', subnet['id'])
-        raise t_exc.CentralError(status=409, msg='gateway IP of subnet %s is '
-                                 'held by another port' % subnet['id'])
+        raise t_exc.CentralError(status=409, msg='gateway IP of subnet %s '
+                                 'cannot be reserved' % subnet['id'])
+
+    def router_ids_on_network(self, net_id):
+        ports = self.api.request(
+            'GET', '/ports?network_id=%s&device_owner=%s' % (
+                net_id, constants.DEVICE_OWNER_ROUTER_INTF))['ports']
+        return sorted({p['device_id'] for p in ports})
 
 
 class AdminClient:
@@ -155,3 +163,10 @@ class AdminClient:
                 self.api.request('DELETE', '/routings/%d' % routing['id'])
             except t_exc.CentralNotFound:
                 pass
+
+    def add_job(self, job_type, resource_id, project_id):
+        """Queue an XJob job (coalesced by the Admin API with any pending
+        one for the same resource)."""
+        return self.api.request('POST', '/jobs', {'job': {
+            'type': job_type, 'resource_id': resource_id,
+            'project_id': project_id}})['job']

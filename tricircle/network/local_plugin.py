@@ -22,6 +22,7 @@ from oslo_utils import uuidutils
 
 from tricircle.common import config
 from tricircle.common import constants
+from tricircle.common import exceptions as t_common_exc
 from tricircle.network import central_client
 from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
@@ -136,7 +137,9 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                          body.get('provider:network_type'))
             except db_exc.DBDuplicateEntry:
                 net = super().get_network(admin, net_id)
-        self._record(net_id, top['project_id'], constants.RT_NETWORK)
+            else:
+                self._record(net_id, top['project_id'], constants.RT_NETWORK)
+                self._extend_routers(net_id, top['project_id'])
         for subnet in self.central.list_subnets(net_id):
             self._ensure_subnet(context, subnet['id'], subnet)
         return net
@@ -267,6 +270,11 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
     def update_port(self, context, id, port):
         attrs = port['port']
         changes = {k: attrs[k] for k in _TOP_PORT_UPDATES if k in attrs}
+        if str(attrs.get('device_owner')).startswith('network:router'):
+            # A bottom router taking a port is pod-local plumbing; central
+            # keeps the twin as it made it (deletable, holding the IP).
+            changes.pop('device_owner')
+            changes.pop('device_id', None)
         if changes:
             # Central first: it may refuse (an IP taken elsewhere), and then
             # the pod must not have changed either.
@@ -284,7 +292,7 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
         try:
             self.central.delete_port(id)
             self._forget(id, constants.RT_PORT)
-        except n_exc.NeutronException as e:
+        except (n_exc.NeutronException, t_common_exc.TricircleError) as e:
             LOG.error('Port %s is gone from pod %s but its central twin '
                       'could not be released (%s); an audit will find it.',
                       id, self.region_name, e)
@@ -329,13 +337,22 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
         except t_exc.CentralNotFound:
             return False
 
+    def _extend_routers(self, net_id, project_id):
+        """A network new to this pod may be on central routers: their
+        pieces must now reach this pod too."""
+        for router_id in self.central.router_ids_on_network(net_id):
+            job = self.admin.add_job(constants.JOB_ROUTER_SETUP, router_id,
+                                     project_id)
+            LOG.info('Network %s reached pod %s: queued job %s for router '
+                     '%s', net_id, self.region_name, job['id'], router_id)
+
     def _record(self, top_id, project_id, resource_type):
         self.admin.add_routing(top_id, top_id, project_id, resource_type)
 
     def _forget(self, top_id, resource_type):
         try:
             self.admin.remove_routing(top_id, resource_type)
-        except n_exc.NeutronException as e:
+        except (n_exc.NeutronException, t_common_exc.TricircleError) as e:
             LOG.warning('Routing of %s %s in pod %s not removed: %s',
                         resource_type, top_id, self.region_name, e)
 

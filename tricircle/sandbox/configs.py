@@ -110,6 +110,8 @@ def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None):
 
 CENTRAL_PLUGIN = 'tricircle.network.central_plugin.TricircleCentralPlugin'
 LOCAL_PLUGIN = 'tricircle.network.local_plugin.TricircleLocalPlugin'
+CENTRAL_L3_PLUGIN = 'tricircle.network.central_l3.TricircleCentralL3Plugin'
+LOCAL_L3_PLUGIN = 'tricircle.network.local_l3.TricircleLocalL3Plugin'
 
 
 def plain_ml2(region_name, az_name, layout):
@@ -120,15 +122,23 @@ def plain_ml2(region_name, az_name, layout):
 def tricircle_plugins(region_name, az_name, layout):
     """Central runs the central plugin, each pod the local plugin."""
     if region_name == constants.CENTRAL_REGION:
-        return {'core_plugin': CENTRAL_PLUGIN, 'extra': {
-            'ml2': {'type_drivers': 'local,flat,vlan,vxlan,shared_vlan',
-                    'mechanism_drivers': 'tricircle_central'},
-            'tricircle': {'db_connection': tricircle_db_url(layout['dir'])},
-        }}
-    return {'core_plugin': LOCAL_PLUGIN, 'extra': {
-        'tricircle': {'region_name': region_name},
-        'client': {'central_region_name': constants.CENTRAL_REGION,
-                   'pod_endpoints': '%s:%s' % (constants.CENTRAL_REGION,
-                                               layout['central']['neutron']),
-                   'admin_api_url': layout['admin_api']},
-    }}
+        return {'core_plugin': CENTRAL_PLUGIN,
+                'service_plugins': CENTRAL_L3_PLUGIN, 'extra': {
+                    # Central wires nothing: no DHCP agent to tell.
+                    'DEFAULT': {'dhcp_agent_notification': 'False'},
+                    'ml2': {'type_drivers': 'local,flat,vlan,vxlan,'
+                                            'shared_vlan',
+                            'mechanism_drivers': 'tricircle_central'},
+                    'tricircle': {
+                        'db_connection': tricircle_db_url(layout['dir'])},
+                }}
+    return {'core_plugin': LOCAL_PLUGIN, 'service_plugins': LOCAL_L3_PLUGIN,
+            'extra': {
+                'tricircle': {'region_name': region_name},
+                'client': {
+                    'central_region_name': constants.CENTRAL_REGION,
+                    'pod_endpoints': '%s:%s' % (
+                        constants.CENTRAL_REGION,
+                        layout['central']['neutron']),
+                    'admin_api_url': layout['admin_api']},
+            }}

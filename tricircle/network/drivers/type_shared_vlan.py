@@ -7,6 +7,7 @@ VLAN id means one thing, whichever type asked for it.
 """
 
 from neutron.plugins.ml2.drivers import type_vlan
+from neutron_lib.plugins.ml2 import api
 
 from tricircle.network import segments
 
@@ -15,3 +16,19 @@ class SharedVlanTypeDriver(type_vlan.VlanTypeDriver):
 
     def get_type(self):
         return segments.SHARED_VLAN
+
+    # The VLAN driver names its segments "vlan" whatever get_type() says;
+    # ours must keep their own type so pods know to share the VLAN id.
+    def reserve_provider_segment(self, context, segment, filters=None):
+        return self._retyped(
+            super().reserve_provider_segment(context, segment, filters))
+
+    def allocate_tenant_segment(self, context, filters=None):
+        return self._retyped(super().allocate_tenant_segment(context,
+                                                              filters))
+
+    @staticmethod
+    def _retyped(segment):
+        if segment:
+            segment[api.NETWORK_TYPE] = segments.SHARED_VLAN
+        return segment

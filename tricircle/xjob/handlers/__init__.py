@@ -73,6 +73,8 @@ JOB_TYPES = {
     'noop': JobType('tricircle.xjob.handlers.basic.noop'),
     'sleep': JobType('tricircle.xjob.handlers.basic.sleep',
                      extra=_sleep_extra),
+    'router_setup': JobType('tricircle.xjob.handlers.router.setup',
+                            resource_id=uuid_resource_id),
 }
 
 

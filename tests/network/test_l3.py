@@ -1,0 +1,200 @@
+"""Cross-pod L3 east-west (seed 004): one central router, pieces in pods.
+
+Three pods, real processes: central with the central core and L3 plugins,
+pods with the local ones, the Admin API and an XJob process. Everything is
+driven through central with openstacksdk, and then every pod's Neutron is
+checked directly.
+"""
+
+import time
+
+import openstack.exceptions as os_exc
+import pytest
+
+from tests.conftest import run_tricircle
+from tests.conftest import start_sandbox
+from tests.network.conftest import Cloud
+
+TIMEOUT = 60
+
+
+@pytest.fixture(scope='module')
+def cloud3(tmp_path_factory):
+    sandbox_dir = tmp_path_factory.mktemp('l3')
+    state = start_sandbox(sandbox_dir, 3)
+    yield Cloud(state)
+    run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir))
+
+
+def wait_jobs(cloud, router_id, timeout=TIMEOUT):
+    """Until the router's newest job succeeded and none is pending.
+
+    A job that failed but was superseded by a newer one of the same router
+    (its retry folded into that one) stays FAIL with no retry due.
+    """
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        jobs = cloud.admin.get('/v1.0/jobs?resource_id=%s' % router_id).json()
+        jobs = sorted(jobs['jobs'], key=lambda j: j['created_at'])
+        pending = [j for j in jobs if j['status'] in ('NEW', 'RUNNING') or
+                   (j['status'] == 'FAIL' and j['next_attempt_at'])]
+        if jobs and not pending and jobs[-1]['status'] == 'SUCCESS':
+            return jobs
+        time.sleep(0.2)
+    pytest.fail('jobs of router %s not done: %s' % (router_id, jobs))
+
+
+def make_net(cloud, az, cidr):
+    net = cloud.central.network.create_network(
+        name='l3-' + az, availability_zone_hints=[az])
+    subnet = cloud.central.network.create_subnet(
+        network_id=net.id, cidr=cidr, ip_version=4)
+    return net, subnet
+
+
+def bottom(cloud, region, router_id):
+    """(router, {subnet_id: ip}, bridge network) in one pod, or None."""
+    conn = cloud.pods[region].network
+    try:
+        router = conn.get_router(router_id)
+    except os_exc.NotFoundException:
+        return None
+    ips = {}
+    for port in conn.ports(device_id=router_id,
+                           device_owner='network:router_interface'):
+        for ip in port.fixed_ips:
+            ips[ip['subnet_id']] = ip['ip_address']
+    return router, ips
+
+
+def bridge_ip(cloud, region, router_id, bridge_subnet_id):
+    return bottom(cloud, region, router_id)[1][bridge_subnet_id]
+
+
+def central_bridge(cloud, project_id):
+    nets = list(cloud.central.network.networks(
+        name='tricircle-bridge-' + project_id))
+    if not nets:
+        return None, None
+    subnets = list(cloud.central.network.subnets(network_id=nets[0].id))
+    return nets[0], subnets[0]
+
+
+@pytest.fixture(scope='module')
+def nets(cloud3):
+    return {region: make_net(cloud3, 'az%s' % region[-1],
+                             '10.1.%s.0/24' % region[-1])
+            for region in ('Pod1', 'Pod2', 'Pod3')}
+
+
+@pytest.fixture(scope='module')
+def router(cloud3, nets):
+    router = cloud3.central.network.create_router(name='r1')
+    for region in ('Pod1', 'Pod2'):
+        cloud3.central.network.add_interface_to_router(
+            router, subnet_id=nets[region][1].id)
+    wait_jobs(cloud3, router.id)
+    return router
+
+
+def test_two_pod_walkthrough(cloud3, nets, router):
+    bridge_net, bridge_subnet = central_bridge(cloud3, router.project_id)
+    assert bridge_net.provider_network_type == 'shared_vlan'
+    assert bridge_subnet is not None
+    assert bottom(cloud3, 'Pod3', router.id) is None
+
+    ips = {r: bridge_ip(cloud3, r, router.id, bridge_subnet.id)
+           for r in ('Pod1', 'Pod2')}
+    assert ips['Pod1'] != ips['Pod2']
+    for region, other in (('Pod1', 'Pod2'), ('Pod2', 'Pod1')):
+        piece, ifaces = bottom(cloud3, region, router.id)
+        subnet = nets[region][1]
+        assert ifaces[subnet.id] == subnet.gateway_ip
+        assert set(ifaces) == {subnet.id, bridge_subnet.id}
+        assert piece.routes == [{'destination': nets[other][1].cidr,
+                                 'nexthop': ips[other]}]
+        pod_bridge = cloud3.pods[region].network.get_network(bridge_net.id)
+        assert pod_bridge.provider_network_type == 'vlan'
+        assert pod_bridge.provider_physical_network == 'bridge'
+        assert (pod_bridge.provider_segmentation_id ==
+                bridge_net.provider_segmentation_id)
+        assert cloud3.pods[region].network.get_subnet(
+            bridge_subnet.id).cidr == bridge_subnet.cidr
+        routing = cloud3.routings(top_id=router.id, resource_type='router',
+                                  pod_id=cloud3.pod_ids[region])
+        assert len(routing) == 1
+
+
+def test_third_pod_updates_the_first_two(cloud3, nets, router):
+    cloud3.central.network.add_interface_to_router(
+        router, subnet_id=nets['Pod3'][1].id)
+    wait_jobs(cloud3, router.id)
+    _net, bridge_subnet = central_bridge(cloud3, router.project_id)
+    ips = {r: bridge_ip(cloud3, r, router.id, bridge_subnet.id)
+           for r in ('Pod1', 'Pod2', 'Pod3')}
+    for region in ips:
+        expected = sorted(
+            ({'destination': nets[o][1].cidr, 'nexthop': ips[o]}
+             for o in ips if o != region),
+            key=lambda r: r['destination'])
+        piece, _ifaces = bottom(cloud3, region, router.id)
+        assert sorted(piece.routes,
+                      key=lambda r: r['destination']) == expected
+
+    cloud3.central.network.remove_interface_from_router(
+        router, subnet_id=nets['Pod3'][1].id)
+    wait_jobs(cloud3, router.id)
+    assert bottom(cloud3, 'Pod3', router.id) is None
+    assert cloud3.routings(top_id=router.id, resource_type='router',
+                           pod_id=cloud3.pod_ids['Pod3']) == []
+    assert list(cloud3.pods['Pod3'].network.networks(
+        name='tricircle-bridge-' + router.project_id)) == []
+    for region, other in (('Pod1', 'Pod2'), ('Pod2', 'Pod1')):
+        piece, _ifaces = bottom(cloud3, region, router.id)
+        assert [r['destination'] for r in piece.routes] == [
+            nets[other][1].cidr]
+
+
+def test_tenant_routes_are_kept_beside_ours(cloud3, nets, router):
+    mine = {'destination': '192.168.100.0/24', 'nexthop': '10.1.1.50'}
+    cloud3.central.network.update_router(router, routes=[mine])
+    wait_jobs(cloud3, router.id)
+    pod1, _ = bottom(cloud3, 'Pod1', router.id)
+    pod2, _ = bottom(cloud3, 'Pod2', router.id)
+    assert mine in pod1.routes and len(pod1.routes) == 2
+    # Its nexthop is on a subnet Pod2 does not have: not installed there.
+    assert mine not in pod2.routes and len(pod2.routes) == 1
+    cloud3.central.network.update_router(router, routes=[])
+    wait_jobs(cloud3, router.id)
+    assert mine not in bottom(cloud3, 'Pod1', router.id)[0].routes
+
+
+def test_unplaced_network_cannot_join_a_router(cloud3, router):
+    net = cloud3.central.network.create_network(name='nowhere')
+    subnet = cloud3.central.network.create_subnet(
+        network_id=net.id, cidr='10.1.9.0/24', ip_version=4)
+    with pytest.raises(os_exc.BadRequestException) as err:
+        cloud3.central.network.add_interface_to_router(router,
+                                                       subnet_id=subnet.id)
+    assert 'availability_zone_hints' in str(err.value)
+    ports = list(cloud3.central.network.ports(device_id=router.id))
+    assert subnet.id not in {ip['subnet_id'] for p in ports
+                             for ip in p.fixed_ips}
+
+
+def test_router_delete_cleans_every_pod(cloud3, nets, router):
+    for region in ('Pod1', 'Pod2'):
+        cloud3.central.network.remove_interface_from_router(
+            router, subnet_id=nets[region][1].id)
+    cloud3.central.network.delete_router(router)
+    wait_jobs(cloud3, router.id)
+    for region, pod in cloud3.pods.items():
+        assert bottom(cloud3, region, router.id) is None
+        assert list(pod.network.routers()) == []
+        assert list(pod.network.networks(
+            name='tricircle-bridge-' + router.project_id)) == []
+        bridge_ports = [p for p in pod.network.ports()
+                        if (p.name or '').startswith('bridge-')]
+        assert bridge_ports == []
+    assert central_bridge(cloud3, router.project_id) == (None, None)
+    assert cloud3.routings(top_id=router.id) == []
