@@ -83,6 +83,20 @@ def _sandbox_status(args):
     return 0 if rows and all(r['answering'] for r in rows) else 3
 
 
+def _sandbox_stop_server(args):
+    from tricircle.sandbox import cluster
+    cluster.stop_server(args.dir, args.name, grace=args.grace)
+    print('%s stopped' % args.name)
+    return 0
+
+
+def _sandbox_start_server(args):
+    from tricircle.sandbox import cluster
+    record = cluster.start_server(args.dir, args.name, timeout=args.timeout)
+    print('%s started again (pid %d)' % (args.name, record['pid']))
+    return 0
+
+
 def _add_sandbox(subparsers):
     sandbox = subparsers.add_parser(
         'sandbox', help='A multi-region cloud on this machine (loopback).')
@@ -119,6 +133,20 @@ def _add_sandbox(subparsers):
     status = with_dir(cmds.add_parser(
         'status', help='Show which servers are up; exit 3 if any is not.'))
     status.set_defaults(func=_sandbox_status)
+
+    stop = with_dir(cmds.add_parser(
+        'stop-server', help='Stop one server, e.g. Pod2 (to play a fault).'))
+    stop.add_argument('name', help='A NAME that "status" lists.')
+    stop.add_argument('--grace', type=float, default=10.0,
+                      help='Seconds between SIGTERM and SIGKILL.')
+    stop.set_defaults(func=_sandbox_stop_server)
+
+    start = with_dir(cmds.add_parser(
+        'start-server', help='Start a stopped server again on its port.'))
+    start.add_argument('name', help='A NAME that "status" lists.')
+    start.add_argument('--timeout', type=float, default=60.0,
+                       help='Seconds to wait for it to answer.')
+    start.set_defaults(func=_sandbox_start_server)
 
 
 COMMAND_GROUPS = [_add_sandbox]

@@ -110,12 +110,12 @@ def _start_all(layout, records):
     for server in _neutrons(layout):
         name = server['region_name']
         port = int(server['neutron'].rsplit(':', 1)[1])
-        env = dict(os.environ, OS_NEUTRON_CONFIG_FILES=server['config'])
         record = processes.start(
             name, [sys.executable, '-m', 'tricircle.sandbox.neutron_server',
                    '--host', HOST, '--port', str(port),
                    '--name', 'neutron-api-%s' % name],
-            os.path.join(logs, name + '.log'), env=env)
+            os.path.join(logs, name + '.log'),
+            extra_env={'OS_NEUTRON_CONFIG_FILES': server['config']})
         record['url'] = server['neutron'] + NEUTRON_READY_PATH
         records.append(record)
         server.update(pid=record['pid'], log=record['log'])
@@ -245,10 +245,7 @@ def _forget(sandbox_dir):
 
 def down(sandbox_dir, grace=10.0):
     """Stop every process of the sandbox; return the records stopped."""
-    state = load_state(sandbox_dir)
-    if state is None:
-        raise SandboxError('no sandbox in %s (no %s)'
-                           % (os.path.abspath(sandbox_dir), STATE_FILE))
+    state = _state_or_fail(sandbox_dir)
     records = state.get('processes', [])
     _stop_all(records, grace)
     left = _running(state)
@@ -258,12 +255,54 @@ def down(sandbox_dir, grace=10.0):
     return records
 
 
-def status(sandbox_dir):
-    """One row per recorded process: name, pid, url, alive, answering."""
+def _record_of(state, name):
+    for record in state.get('processes', []):
+        if record['name'] == name:
+            return record
+    raise SandboxError('no server named %s in this sandbox; known: %s' % (
+        name, ', '.join(r['name'] for r in state.get('processes', []))))
+
+
+def stop_server(sandbox_dir, name, grace=10.0):
+    """Stop one server (e.g. a pod's neutron-api, to play a fault)."""
+    state = _state_or_fail(sandbox_dir)
+    processes.stop([_record_of(state, name)], grace)
+
+
+def start_server(sandbox_dir, name, timeout=60.0):
+    """Start a stopped server again, on its old port, and wait for it."""
+    state = _state_or_fail(sandbox_dir)
+    old = _record_of(state, name)
+    if processes.is_alive(old):
+        raise SandboxError('%s is already running (pid %d)'
+                           % (name, old['pid']))
+    new = processes.restart(old)
+    try:
+        if new.get('url'):
+            processes.wait_ready([(new, new['url'])], timeout)
+    except processes.StartError as e:
+        processes.stop([new], FAILED_START_GRACE)
+        raise SandboxError(str(e)) from None
+    state['processes'] = [_public(new) if r['name'] == name else r
+                          for r in state['processes']]
+    for server in _neutrons(state):
+        if server['region_name'] == name:
+            server['pid'] = new['pid']
+    _save_state(sandbox_dir, state)
+    return _public(new)
+
+
+def _state_or_fail(sandbox_dir):
     state = load_state(sandbox_dir)
     if state is None:
         raise SandboxError('no sandbox in %s (no %s)'
                            % (os.path.abspath(sandbox_dir), STATE_FILE))
+    return state
+
+
+def status(sandbox_dir):
+    """One row per recorded process: name, pid, url, alive, answering."""
+    state = _state_or_fail(sandbox_dir)
     rows = []
     for record in state.get('processes', []):
         alive = processes.is_alive(record)

@@ -38,18 +38,34 @@ def free_port(host='127.0.0.1'):
         return s.getsockname()[1]
 
 
-def start(name, argv, log_path, env=None):
-    """Start ``argv`` detached; return its record (name, pid, log, ...)."""
+def start(name, argv, log_path, extra_env=None):
+    """Start ``argv`` detached; return its record (name, pid, log, ...).
+
+    The record keeps ``argv`` and ``extra_env`` so that the same server can
+    be started again (see :func:`restart`).
+    """
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    env = dict(os.environ, **(extra_env or {}))
     with open(log_path, 'ab') as log:
         offset = log.tell()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True, close_fds=True)
     return {'name': name, 'pid': proc.pid, 'log': log_path,
-            'log_offset': offset,
+            'log_offset': offset, 'argv': list(argv),
+            'extra_env': dict(extra_env or {}),
             'create_time': psutil.Process(proc.pid).create_time(),
             'popen': proc}
+
+
+def restart(record):
+    """Start a stopped server again as it was first started; return its
+    new record (same name, log, URL)."""
+    new = start(record['name'], record['argv'], record['log'],
+                record.get('extra_env'))
+    if record.get('url'):
+        new['url'] = record['url']
+    return new
 
 
 def _process(record):
