@@ -147,7 +147,7 @@ def test_taken_port_is_reported(tmp_path):
             'n', [sys.executable, '-m', 'tricircle.sandbox.neutron_server',
                   '--port', str(port)],
             str(tmp_path / 'n.log'),
-            env=dict(os.environ, OS_NEUTRON_CONFIG_FILES=conf))
+            extra_env={'OS_NEUTRON_CONFIG_FILES': conf})
         try:
             with pytest.raises(processes.StartError) as err:
                 processes.wait_ready(
