@@ -73,6 +73,16 @@ class AdminApi:
         self.log.close()
 
 
+def assert_error(resp, status, err_type=None):
+    """The response is a Neutron-style error of that status (and type)."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()['NeutronError']
+    assert body['message']
+    if err_type:
+        assert body['type'] == err_type
+    return body
+
+
 @pytest.fixture(scope='module')
 def admin_api(tmp_path_factory):
     api = AdminApi(str(tmp_path_factory.mktemp('admin-api')))

@@ -12,14 +12,7 @@ import pytest
 from tricircle.db import core
 from tricircle.db import jobs as db_jobs
 
-
-def _error(resp, status, err_type=None):
-    assert resp.status_code == status, resp.text
-    body = resp.json()['NeutronError']
-    assert body['message']
-    if err_type:
-        assert body['type'] == err_type
-    return body
+from tests.api.conftest import assert_error
 
 
 def _all(api):
@@ -110,7 +103,7 @@ def test_filters_and_pagination(admin_api, db):
     'status=DONE', 'status=new', 'lease_owner=x', 'color=blue',
     'limit=abc', 'limit=0'])
 def test_bad_list_parameters(admin_api, db, query):
-    _error(admin_api.call('GET', '/jobs?' + query), 400, 'InvalidInput')
+    assert_error(admin_api.call('GET', '/jobs?' + query), 400, 'InvalidInput')
 
 
 @pytest.mark.parametrize('kwargs', [
@@ -144,7 +137,7 @@ def test_bad_list_parameters(admin_api, db, query):
 def test_bad_input_is_400_and_writes_nothing(admin_api, db, kwargs):
     before = _all(admin_api)
     kwargs.setdefault('headers', {'Content-Type': 'application/json'})
-    _error(admin_api.call('POST', '/jobs', **kwargs), 400)
+    assert_error(admin_api.call('POST', '/jobs', **kwargs), 400)
     assert _all(admin_api) == before
 
 
@@ -164,7 +157,7 @@ def test_redo_running_is_409(admin_api, db):
     job = _create(admin_api)
     _run(job, success=None)
     before = _all(admin_api)
-    _error(admin_api.call('PUT', '/jobs/%s' % job['id']), 409, 'JobRunning')
+    assert_error(admin_api.call('PUT', '/jobs/%s' % job['id']), 409, 'JobRunning')
     assert _all(admin_api) == before
     db_jobs.finish_job(None, job['id'], 'test-worker', True)
 
@@ -174,7 +167,7 @@ def test_redo_when_another_job_is_pending_is_409(admin_api, db):
     _run(job)
     newer = _create(admin_api, 'res-pending')
     before = _all(admin_api)
-    body = _error(admin_api.call('PUT', '/jobs/%s' % job['id']), 409,
+    body = assert_error(admin_api.call('PUT', '/jobs/%s' % job['id']), 409,
                   'JobPending')
     assert newer['id'] in body['message']
     assert _all(admin_api) == before
@@ -184,7 +177,7 @@ def test_delete(admin_api, db):
     new = _create(admin_api)
     assert admin_api.call('DELETE', '/jobs/%s' % new['id']).status_code == (
         204)
-    _error(admin_api.call('GET', '/jobs/%s' % new['id']), 404, 'JobNotFound')
+    assert_error(admin_api.call('GET', '/jobs/%s' % new['id']), 404, 'JobNotFound')
     failed = _create(admin_api)
     _run(failed, success=False)
     assert admin_api.call('DELETE', '/jobs/%s' % failed['id']).status_code \
@@ -192,7 +185,7 @@ def test_delete(admin_api, db):
     running = _create(admin_api)
     _run(running, success=None)
     before = _all(admin_api)
-    _error(admin_api.call('DELETE', '/jobs/%s' % running['id']), 409,
+    assert_error(admin_api.call('DELETE', '/jobs/%s' % running['id']), 409,
            'JobRunning')
     assert _all(admin_api) == before
     db_jobs.finish_job(None, running['id'], 'test-worker', True)
@@ -200,9 +193,9 @@ def test_delete(admin_api, db):
 
 def test_unknown_job_is_404(admin_api, db):
     for method in ('GET', 'PUT', 'DELETE'):
-        _error(admin_api.call(method, '/jobs/no-such-job'), 404,
+        assert_error(admin_api.call(method, '/jobs/no-such-job'), 404,
                'JobNotFound')
-    _error(admin_api.call('PATCH', '/jobs'), 405)
+    assert_error(admin_api.call('PATCH', '/jobs'), 405)
 
 
 def test_policy_denies_job_creation(tmp_path):
@@ -215,8 +208,8 @@ def test_policy_denies_job_creation(tmp_path):
     try:
         resp = api.call('POST', '/jobs', json={
             'job': {'type': 'noop', 'resource_id': 'r'}})
-        _error(resp, 403, 'PolicyNotAuthorized')
+        assert_error(resp, 403, 'PolicyNotAuthorized')
         assert api.call('GET', '/jobs').json()['jobs'] == []
-        _error(api.call('DELETE', '/jobs/x'), 403, 'PolicyNotAuthorized')
+        assert_error(api.call('DELETE', '/jobs/x'), 403, 'PolicyNotAuthorized')
     finally:
         api.stop()

@@ -2,20 +2,13 @@
 
 import pytest
 
+from tests.api.conftest import assert_error
+
 
 def _pods(api):
     resp = api.call('GET', '/pods')
     assert resp.status_code == 200
     return sorted(resp.json()['pods'], key=lambda p: p['region_name'])
-
-
-def _error(resp, status, err_type=None):
-    assert resp.status_code == status, resp.text
-    body = resp.json()['NeutronError']
-    assert body['message']
-    if err_type:
-        assert body['type'] == err_type
-    return body
 
 
 @pytest.fixture(scope='module')
@@ -65,7 +58,7 @@ def test_filter_and_paginate(admin_api, pods):
 ])
 def test_conflicts_change_nothing(admin_api, pods, body, err_type):
     before = _pods(admin_api)
-    _error(admin_api.call('POST', '/pods', json=body), 409, err_type)
+    assert_error(admin_api.call('POST', '/pods', json=body), 409, err_type)
     assert _pods(admin_api) == before
 
 
@@ -91,22 +84,22 @@ def test_conflicts_change_nothing(admin_api, pods, body, err_type):
 def test_bad_input_is_400_and_writes_nothing(admin_api, pods, kwargs):
     before = _pods(admin_api)
     kwargs.setdefault('headers', {'Content-Type': 'application/json'})
-    _error(admin_api.call('POST', '/pods', **kwargs), 400, 'InvalidInput')
+    assert_error(admin_api.call('POST', '/pods', **kwargs), 400, 'InvalidInput')
     assert _pods(admin_api) == before
 
 
 @pytest.mark.parametrize('query', ['limit=abc', 'limit=0', 'limit=-1',
                                    'color=blue'])
 def test_bad_list_parameters(admin_api, pods, query):
-    _error(admin_api.call('GET', '/pods?' + query), 400, 'InvalidInput')
+    assert_error(admin_api.call('GET', '/pods?' + query), 400, 'InvalidInput')
 
 
 def test_unknown_pod_is_404(admin_api, pods):
-    _error(admin_api.call('GET', '/pods/no-such-pod'), 404, 'PodNotFound')
-    _error(admin_api.call('DELETE', '/pods/no-such-pod'), 404,
+    assert_error(admin_api.call('GET', '/pods/no-such-pod'), 404, 'PodNotFound')
+    assert_error(admin_api.call('DELETE', '/pods/no-such-pod'), 404,
            'PodNotFound')
-    _error(admin_api.call('GET', '/nothing-here'), 404)
-    _error(admin_api.call('PATCH', '/pods'), 405)
+    assert_error(admin_api.call('GET', '/nothing-here'), 404)
+    assert_error(admin_api.call('PATCH', '/pods'), 405)
 
 
 def test_delete_pod_with_routings_is_409(admin_api, pods):
@@ -117,7 +110,7 @@ def test_delete_pod_with_routings_is_409(admin_api, pods):
         'project_id': 'p1', 'resource_type': 'network'}})
     assert routing.status_code == 201, routing.text
     before = _pods(admin_api)
-    _error(admin_api.call('DELETE', '/pods/%s' % pod3['pod_id']), 409,
+    assert_error(admin_api.call('DELETE', '/pods/%s' % pod3['pod_id']), 409,
            'PodInUse')
     assert _pods(admin_api) == before
 
@@ -125,5 +118,5 @@ def test_delete_pod_with_routings_is_409(admin_api, pods):
     assert admin_api.call('DELETE', '/routings/%d' % rid).status_code == 204
     resp = admin_api.call('DELETE', '/pods/%s' % pod3['pod_id'])
     assert resp.status_code == 204
-    _error(admin_api.call('GET', '/pods/%s' % pod3['pod_id']), 404)
+    assert_error(admin_api.call('GET', '/pods/%s' % pod3['pod_id']), 404)
     assert len(_pods(admin_api)) == 3

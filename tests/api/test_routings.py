@@ -2,17 +2,13 @@
 
 import pytest
 
+from tests.api.conftest import assert_error
+
 
 def _routings(api):
     resp = api.call('GET', '/routings')
     assert resp.status_code == 200
     return resp.json()['routings']
-
-
-def _error(resp, status, err_type=None):
-    assert resp.status_code == status, resp.text
-    if err_type:
-        assert resp.json()['NeutronError']['type'] == err_type
 
 
 @pytest.fixture(scope='module')
@@ -90,7 +86,7 @@ def test_update_and_delete(admin_api, pod_ids):
 
     assert admin_api.call(
         'DELETE', '/routings/%d' % routing['id']).status_code == 204
-    _error(admin_api.call('GET', '/routings/%d' % routing['id']), 404,
+    assert_error(admin_api.call('GET', '/routings/%d' % routing['id']), 404,
            'RoutingNotFound')
 
 
@@ -119,7 +115,7 @@ def test_bad_create_is_400_and_writes_nothing(admin_api, routings, pod_ids,
     before = _routings(admin_api)
     resp = admin_api.call('POST', '/routings',
                           json={'routing': _valid(pod_ids[0], overrides)})
-    _error(resp, 400, 'InvalidInput')
+    assert_error(resp, 400, 'InvalidInput')
     assert _routings(admin_api) == before
 
 
@@ -128,7 +124,7 @@ def test_bad_create_is_400_and_writes_nothing(admin_api, routings, pod_ids,
 ])
 def test_malformed_body_is_400(admin_api, routings, kwargs):
     before = _routings(admin_api)
-    _error(admin_api.call('POST', '/routings', **kwargs), 400)
+    assert_error(admin_api.call('POST', '/routings', **kwargs), 400)
     assert _routings(admin_api) == before
 
 
@@ -137,7 +133,7 @@ def test_duplicate_is_409(admin_api, routings):
     body = {k: first[k] for k in ('top_id', 'bottom_id', 'pod_id',
                                   'project_id', 'resource_type')}
     before = _routings(admin_api)
-    _error(admin_api.call('POST', '/routings', json={'routing': body}), 409,
+    assert_error(admin_api.call('POST', '/routings', json={'routing': body}), 409,
            'DuplicateRouting')
     # Moving another routing onto the same (top_id, pod, type) is a
     # conflict too, and leaves that routing as it was.
@@ -145,7 +141,7 @@ def test_duplicate_is_409(admin_api, routings):
     resp = admin_api.call('PUT', '/routings/%d' % other['id'], json={
         'routing': {'top_id': first['top_id'],
                     'resource_type': first['resource_type']}})
-    _error(resp, 409, 'DuplicateRouting')
+    assert_error(resp, 409, 'DuplicateRouting')
     assert _routings(admin_api) == before
 
 
@@ -159,7 +155,7 @@ def test_bad_update_is_400_and_changes_nothing(admin_api, routings, body):
     before = _routings(admin_api)
     resp = admin_api.call('PUT', '/routings/%d' % routings[0]['id'],
                           json=body)
-    _error(resp, 400, 'InvalidInput')
+    assert_error(resp, 400, 'InvalidInput')
     assert _routings(admin_api) == before
 
 
@@ -168,11 +164,11 @@ def test_bad_update_is_400_and_changes_nothing(admin_api, routings, body):
                                   '/routings/99999999999999999999999'])
 def test_unknown_routing_is_404(admin_api, routings, path):
     for method in ('GET', 'DELETE'):
-        _error(admin_api.call(method, path), 404, 'RoutingNotFound')
-    _error(admin_api.call('PUT', path, json={'routing': {'top_id': 'z'}}),
+        assert_error(admin_api.call(method, path), 404, 'RoutingNotFound')
+    assert_error(admin_api.call('PUT', path, json={'routing': {'top_id': 'z'}}),
            404, 'RoutingNotFound')
 
 
 @pytest.mark.parametrize('query', ['marker=abc', 'limit=x', 'size=3'])
 def test_bad_list_parameters(admin_api, routings, query):
-    _error(admin_api.call('GET', '/routings?' + query), 400, 'InvalidInput')
+    assert_error(admin_api.call('GET', '/routings?' + query), 400, 'InvalidInput')

@@ -7,37 +7,7 @@ import pytest
 from tricircle.common import exceptions as exc
 from tricircle.db import api
 from tricircle.db import core
-from tricircle.db import migration
 from tricircle.db import models
-
-BACKENDS = ('sqlite', 'mariadb', 'postgresql')
-
-
-@pytest.fixture(scope='module', params=BACKENDS)
-def migrated_url(request, tmp_path_factory):
-    """One migrated database per backend for this module."""
-    if request.param == 'sqlite':
-        url = 'sqlite:///%s' % (
-            tmp_path_factory.mktemp('db') / 'tricircle.sqlite')
-    else:
-        url = request.getfixturevalue(
-            '%s_server' % request.param).create_database()
-    migration.upgrade(url, 'head')
-    yield url
-    core.configure(url)
-    core.get_engine().dispose()
-
-
-@pytest.fixture
-def db(migrated_url):
-    """The Tricircle DB configured on one backend, empty for each test."""
-    core.configure(migrated_url)
-    yield migrated_url
-    with core.writer() as session:
-        for model in (models.ResourceRouting, models.AsyncJobLog,
-                      models.AsyncJob, models.Pod):
-            session.query(model).delete()
-
 
 def _pod(region, az='az1', **kw):
     return api.create_pod(None, dict(region_name=region, az_name=az, **kw))

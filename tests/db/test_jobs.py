@@ -10,35 +10,7 @@ from oslo_utils import timeutils
 import pytest
 
 from tricircle.common import exceptions as exc
-from tricircle.db import core
 from tricircle.db import jobs
-from tricircle.db import migration
-from tricircle.db import models
-
-BACKENDS = ('sqlite', 'mariadb', 'postgresql')
-
-
-@pytest.fixture(scope='module', params=BACKENDS)
-def migrated_url(request, tmp_path_factory):
-    if request.param == 'sqlite':
-        url = 'sqlite:///%s' % (
-            tmp_path_factory.mktemp('db') / 'tricircle.sqlite')
-    else:
-        url = request.getfixturevalue(
-            '%s_server' % request.param).create_database()
-    migration.upgrade(url, 'head')
-    yield url
-    core.configure(url)
-    core.get_engine().dispose()
-
-
-@pytest.fixture
-def db(migrated_url):
-    core.configure(migrated_url)
-    yield migrated_url
-    with core.writer() as session:
-        session.query(models.AsyncJobLog).delete()
-        session.query(models.AsyncJob).delete()
 
 
 def _at(iso):

@@ -8,7 +8,6 @@ and ``up``, like a real cloud's; remove the folder to start afresh.
 
 import json
 import os
-import shutil
 import sys
 
 from keystoneauth1 import adapter
@@ -94,15 +93,6 @@ def _write_configs(layout, neutron_options):
         extra={'xjob': xjobs.OPTIONS})
 
 
-def _admin_api_argv(conf_file):
-    script = os.path.join(os.path.dirname(sys.executable), 'tricircle-api')
-    if not os.path.exists(script):
-        script = shutil.which('tricircle-api')
-    head = [script] if script else [sys.executable, '-m',
-                                    'tricircle.cmd.api']
-    return head + ['--config-file', conf_file]
-
-
 def _start_all(layout, records):
     """Start every server; append each record to ``records`` at once so
     the caller can stop what started if a later start fails."""
@@ -120,7 +110,9 @@ def _start_all(layout, records):
         records.append(record)
         server.update(pid=record['pid'], log=record['log'])
     record = processes.start('admin-api',
-                             _admin_api_argv(layout['tricircle_conf']),
+                             processes.console_script(
+                                 'tricircle-api', 'tricircle.cmd.api',
+                                 '--config-file', layout['tricircle_conf']),
                              os.path.join(logs, 'admin-api.log'))
     record['url'] = layout['admin_api'] + ADMIN_READY_PATH
     records.append(record)

@@ -7,9 +7,11 @@ is never signalled.
 """
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 
@@ -36,6 +38,16 @@ def free_port(host='127.0.0.1'):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def console_script(name, module, *args):
+    """argv of one of our console scripts: the venv's script, else the one
+    on PATH, else ``python -m module``."""
+    script = os.path.join(os.path.dirname(sys.executable), name)
+    if not os.path.exists(script):
+        script = shutil.which(name)
+    head = [script] if script else [sys.executable, '-m', module]
+    return head + list(args)
 
 
 def start(name, argv, log_path, extra_env=None):

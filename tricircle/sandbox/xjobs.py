@@ -7,8 +7,6 @@ scanning the job table, often.
 """
 
 import os
-import shutil
-import sys
 import time
 
 from tricircle.sandbox import processes
@@ -21,12 +19,8 @@ OPTIONS = {'scan_interval': 0.2, 'shutdown_grace': 5}
 
 
 def argv(conf_file):
-    script = os.path.join(os.path.dirname(sys.executable), 'tricircle-xjob')
-    if not os.path.exists(script):
-        script = shutil.which('tricircle-xjob')
-    head = [script] if script else [sys.executable, '-m',
-                                    'tricircle.cmd.xjob']
-    return head + ['--config-file', conf_file]
+    return processes.console_script('tricircle-xjob', 'tricircle.cmd.xjob',
+                                    '--config-file', conf_file)
 
 
 def start(layout, records, count):
