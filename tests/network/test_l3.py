@@ -169,6 +169,32 @@ def test_tenant_routes_are_kept_beside_ours(cloud3, nets, router):
     assert mine not in bottom(cloud3, 'Pod1', router.id)[0].routes
 
 
+def test_router_back_to_one_pod_leaves_the_bridge(cloud3, nets, router):
+    """Two pods -> one: the remaining piece drops its routes and bridge
+    port, and the unused bridge goes from every pod and from central."""
+    cloud3.central.network.remove_interface_from_router(
+        router, subnet_id=nets['Pod2'][1].id)
+    wait_jobs(cloud3, router.id)
+    assert bottom(cloud3, 'Pod2', router.id) is None
+    piece, ifaces = bottom(cloud3, 'Pod1', router.id)
+    assert piece.routes == []
+    assert set(ifaces) == {nets['Pod1'][1].id}
+    assert central_bridge(cloud3, router.project_id) == (None, None)
+    for pod in cloud3.pods.values():
+        assert list(pod.network.networks(
+            name='tricircle-bridge-' + router.project_id)) == []
+
+    cloud3.central.network.add_interface_to_router(
+        router, subnet_id=nets['Pod2'][1].id)
+    wait_jobs(cloud3, router.id)
+    _net, bridge_subnet = central_bridge(cloud3, router.project_id)
+    piece, ifaces = bottom(cloud3, 'Pod1', router.id)
+    assert set(ifaces) == {nets['Pod1'][1].id, bridge_subnet.id}
+    assert piece.routes == [{
+        'destination': nets['Pod2'][1].cidr,
+        'nexthop': bridge_ip(cloud3, 'Pod2', router.id, bridge_subnet.id)}]
+
+
 def test_unplaced_network_cannot_join_a_router(cloud3, router):
     net = cloud3.central.network.create_network(name='nowhere')
     subnet = cloud3.central.network.create_subnet(

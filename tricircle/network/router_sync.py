@@ -92,12 +92,18 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id):
             conn.add_interface_to_router(router_id, subnet_id=subnet.id)
             LOG.info('Attached subnet %s to router %s in pod %s', subnet.id,
                      router_id, pod['region_name'])
-    for subnet_id, port in have.items():
-        if subnet_id not in wanted and (subnet_id != bridge_id or
-                                        bridge_subnet is None):
-            conn.remove_interface_from_router(router_id, port_id=port.id)
-            LOG.info('Detached subnet %s from router %s in pod %s',
-                     subnet_id, router_id, pod['region_name'])
+    leaving = {subnet_id: port for subnet_id, port in have.items()
+               if subnet_id not in wanted and (subnet_id != bridge_id or
+                                               bridge_subnet is None)}
+    if leaving:
+        staying = [s.cidr for s in subnets]
+        if bridge_subnet is not None:
+            staying.append(bridge_subnet.cidr)
+        _drop_routes_via_leaving(conn, router_id, staying)
+    for subnet_id, port in leaving.items():
+        conn.remove_interface_from_router(router_id, port_id=port.id)
+        LOG.info('Detached subnet %s from router %s in pod %s', subnet_id,
+                 router_id, pod['region_name'])
     if bridge_subnet is None:
         return None
     port = have.get(bridge_id)
@@ -114,6 +120,17 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id):
                  port.fixed_ips[0]['ip_address'])
     return next(ip['ip_address'] for ip in port.fixed_ips
                 if ip['subnet_id'] == bridge_id)
+
+
+def _drop_routes_via_leaving(conn, router_id, staying_cidrs):
+    """Neutron refuses to detach a subnet that a route's nexthop is on:
+    keep only the routes whose nexthop stays reachable."""
+    nets = [netaddr.IPNetwork(c) for c in staying_cidrs]
+    routes = conn.get_router(router_id).routes or []
+    kept = [r for r in routes
+            if any(netaddr.IPAddress(r['nexthop']) in n for n in nets)]
+    if len(kept) != len(routes):
+        conn.update_router(router_id, routes=kept)
 
 
 def _routes(top, pod_id, desired, bridge_ips, bridge_cidr):

@@ -1,0 +1,175 @@
+"""Cross-pod L3 convergence: router-interface-add on central -> routes in
+every pod.
+
+For 2, 3 and 4 pods (a fresh sandbox each, Tricircle plugins and one XJob),
+a router first joins pods 1..N-1; then, timed, the subnet of pod N is added
+on central, and the clock stops when every pod's bottom router carries the
+extra routes to every other pod's subnet. The interface is removed (and
+convergence awaited) between runs; the median of ``--runs`` runs is
+reported. The same run measures the baseline the pods could not beat: the
+bare cost of the Neutron calls a one-pod router makes in a pod (create a
+router, add an interface), timed directly against Pod1.
+
+    python benchmarks/l3_convergence.py [--pods 2 3 4] [--runs 5]
+
+Prints a table and writes JSON (default benchmarks/results/
+l3_convergence.json). Target from the issue: <= 2 s for 3 pods, growing no
+worse than linearly.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+import openstack.connection
+
+from tricircle.sandbox import cluster
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUTPUT = os.path.join(HERE, 'results', 'l3_convergence.json')
+POLL = 0.05
+
+
+def connect(url):
+    return openstack.connection.Connection(
+        session=ks_session.Session(auth=noauth.NoAuth()),
+        network_endpoint_override=url, network_api_version='2').network
+
+
+def routes_of(conn, router_id):
+    try:
+        return {r['destination']: r['nexthop']
+                for r in conn.get_router(router_id).routes or []}
+    except Exception:  # not there yet
+        return None
+
+
+def converged(pods, router_id, cidrs, members):
+    """Every member pod routes to every other member's CIDR."""
+    for region in members:
+        routes = routes_of(pods[region], router_id)
+        want = {cidrs[o] for o in members if o != region}
+        if routes is None or set(routes) != want:
+            return False
+    return True
+
+
+def wait(pods, router_id, cidrs, members, gone=None, timeout=120):
+    """Until ``members`` route to each other (and the ``gone`` pod has no
+    piece of the router left)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if converged(pods, router_id, cidrs, members) and (
+                gone is None or routes_of(pods[gone], router_id) is None):
+            return
+        time.sleep(POLL)
+    raise RuntimeError('router %s did not converge over %s in %ss'
+                       % (router_id, members, timeout))
+
+
+def run_pods(n, runs, workdir):
+    sandbox_dir = os.path.join(workdir, 'pods%d' % n)
+    state = cluster.up(sandbox_dir, pods=n)
+    try:
+        central = connect(state['central']['neutron'])
+        pods = {p['region_name']: connect(p['neutron'])
+                for p in state['pods']}
+        regions = sorted(pods)
+        subnets, cidrs = {}, {}
+        for i, region in enumerate(regions, 1):
+            net = central.create_network(name='bench-%s' % region,
+                                         availability_zone_hints=[region])
+            cidrs[region] = '10.%d.%d.0/24' % (100 + n, i)
+            subnets[region] = central.create_subnet(
+                network_id=net.id, ip_version=4, cidr=cidrs[region])
+            # One port, so the network is in its pod as a VM would put it.
+            pods[region].create_port(network_id=net.id)
+        router = central.create_router(name='bench')
+        for region in regions[:-1]:
+            central.add_interface_to_router(router,
+                                            subnet_id=subnets[region].id)
+        wait(pods, router.id, cidrs, regions[:-1])
+        last = regions[-1]
+        samples = []
+        for _ in range(runs):
+            start = time.monotonic()
+            central.add_interface_to_router(router,
+                                            subnet_id=subnets[last].id)
+            wait(pods, router.id, cidrs, regions)
+            samples.append(time.monotonic() - start)
+            central.remove_interface_from_router(router,
+                                                 subnet_id=subnets[last].id)
+            wait(pods, router.id, cidrs, regions[:-1], gone=last)
+        return samples, baseline(pods[regions[0]])
+    finally:
+        cluster.down(sandbox_dir)
+
+
+def baseline(pod):
+    """Seconds for the bare Neutron calls of one router in a pod, on a
+    pod-local network (plain ML2 and L3, nothing of Tricircle's)."""
+    net = pod.create_network(name='baseline')
+    subnet = pod.create_subnet(network_id=net.id, ip_version=4,
+                               cidr='192.168.250.0/24')
+    start = time.monotonic()
+    router = pod.create_router(name='baseline')
+    pod.add_interface_to_router(router, subnet_id=subnet.id)
+    took = time.monotonic() - start
+    pod.remove_interface_from_router(router, subnet_id=subnet.id)
+    pod.delete_router(router)
+    pod.delete_network(net)
+    return took
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--pods', type=int, nargs='+', default=[2, 3, 4])
+    parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('--dir', help='Folder for the sandboxes.')
+    parser.add_argument('--output', default=DEFAULT_OUTPUT)
+    args = parser.parse_args(argv)
+    workdir = args.dir or tempfile.mkdtemp(prefix='l3-bench-')
+    result = {'benchmark': 'l3_convergence', 'runs': args.runs,
+              'started_at': time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                          time.gmtime()),
+              'cpus': os.cpu_count(), 'pods': {}}
+    print('%-5s %9s %9s %9s %12s %8s' % ('pods', 'median_s', 'min_s',
+                                         'max_s', 'baseline_s', 'ratio'))
+    for n in args.pods:
+        samples, base = run_pods(n, args.runs, workdir)
+        median = statistics.median(samples)
+        result['pods'][str(n)] = {
+            'samples_s': [round(s, 3) for s in samples],
+            'median_s': round(median, 3), 'min_s': round(min(samples), 3),
+            'max_s': round(max(samples), 3),
+            'baseline_one_router_s': round(base, 3),
+            'ratio_to_baseline': round(median / base, 2)}
+        print('%-5d %9.3f %9.3f %9.3f %12.3f %8.1f' % (
+            n, median, min(samples), max(samples), base, median / base))
+    medians = [result['pods'][str(n)]['median_s'] for n in args.pods]
+    if len(args.pods) > 1:
+        first, last = args.pods[0], args.pods[-1]
+        # Linear growth: the last median is at most (last/first) times the
+        # first one.
+        result['growth'] = {
+            'ratio_last_first': round(medians[-1] / medians[0], 2),
+            'linear_bound': round(last / first, 2)}
+        print('growth %d->%d pods: x%.2f (linear would be x%.2f)' % (
+            first, last, medians[-1] / medians[0], last / first))
+    if '3' in result['pods']:
+        result['target_3_pods_le_2s'] = result['pods']['3']['median_s'] <= 2
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    with open(args.output, 'w') as f:
+        json.dump(result, f, indent=2)
+    print('wrote', args.output)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
