@@ -12,6 +12,8 @@ running it twice, or after a crash half-way, ends in the same state:
   router uses.
 """
 
+from concurrent import futures
+
 import netaddr
 import openstack.exceptions as os_exc
 from oslo_config import cfg
@@ -186,6 +188,15 @@ def _record(router_id, pod, project_id):
         pass
 
 
+def _each_pod(pod_ids, work):
+    """``{pod_id: work(pod_id)}``, the pods handled concurrently; the
+    first failure is raised once all have finished."""
+    pod_ids = list(pod_ids)
+    with futures.ThreadPoolExecutor(max(1, len(pod_ids))) as pool:
+        running = {pod_id: pool.submit(work, pod_id) for pod_id in pod_ids}
+    return {pod_id: f.result() for pod_id, f in running.items()}
+
+
 def setup(router_id, project_id=None):
     """Make every pod match central router ``router_id``."""
     central = _central()
@@ -198,9 +209,8 @@ def setup(router_id, project_id=None):
     project_id = top.project_id if top else project_id
     placed = {r['pod_id'] for r in db_api.list_routings(None, {
         'top_id': router_id, 'resource_type': constants.RT_ROUTER})}
-    for pod_id in sorted(placed - set(desired)):
-        if pod_id in pods:
-            _teardown(pods[pod_id], router_id, project_id)
+    _each_pod([p for p in placed - set(desired) if p in pods],
+              lambda pod_id: _teardown(pods[pod_id], router_id, project_id))
     if not desired:
         if project_id:
             bridge.remove_if_unused(central, project_id)
@@ -212,14 +222,13 @@ def setup(router_id, project_id=None):
         _net, bridge_subnet = bridge.ensure(central, project_id)
         tenant_bridge = bridge_subnet
     bridge_id = tenant_bridge.id if tenant_bridge else None
-    bridge_ips = {}
-    for pod_id, subnets in desired.items():
-        ip = _ensure_pieces(pods[pod_id], top, subnets, bridge_subnet,
-                            bridge_id)
-        if ip:
-            bridge_ips[pod_id] = ip
+    # Pods are independent of each other here: work on them at once.
+    ips = _each_pod(desired, lambda pod_id: _ensure_pieces(
+        pods[pod_id], top, desired[pod_id], bridge_subnet, bridge_id))
+    bridge_ips = {pod_id: ip for pod_id, ip in ips.items() if ip}
     bridge_cidr = bridge_subnet.cidr if bridge_subnet else None
-    for pod_id in desired:
+
+    def set_routes(pod_id):
         conn = _pod(pods[pod_id])
         routes = _routes(top, pod_id, desired, bridge_ips, bridge_cidr)
         current = sorted(conn.get_router(router_id).routes or [],
@@ -228,6 +237,7 @@ def setup(router_id, project_id=None):
             conn.update_router(router_id, routes=routes)
             LOG.info('Router %s in pod %s routes: %s', router_id,
                      pods[pod_id]['region_name'], routes)
+    _each_pod(desired, set_routes)
     if bridge_subnet is None:
         for pod_id in desired:
             _remove_unused_bridge(_pod(pods[pod_id]), project_id)
