@@ -1,16 +1,18 @@
 """``python -m tricircle.sandbox.demo``: see Tricircle work, end to end.
 
 The first thing to run on a new machine (``make demo``): a sandbox (central
-Neutron, two pod Neutrons, the Admin API), one network per pod made on
+Neutron, two pod Neutrons, the Admin API, XJob), one network per pod made on
 central, a "VM" port plugged into each through that pod's own Neutron, and
 proof of what Tricircle promises: the pod's port has the very id, IP and MAC
 central allocated, the pod's subnet gateway is the IP central holds for it,
-and the Admin API knows where everything lives.
+and the Admin API knows where everything lives. Then a router on central
+joins the two networks across pods (cross-pod L3, the steps of
+``demo_l3``): XJob gives each pod a bottom router with the router's UUID,
+a shared bridge network and extra routes to the other pod's subnet.
 
 Every equality printed is also checked, so the demo doubles as a smoke test:
 it exits non-zero, naming what differed, when Tricircle misbehaves. Each step
-is a function of the ``Demo`` context, run in ``STEPS`` order; later features
-(routers, cross-pod L3) add steps there.
+is a function of the ``Demo`` context, run in ``STEPS`` order.
 """
 
 import argparse
@@ -24,6 +26,7 @@ from oslo_config import cfg
 
 from tricircle.common import client
 from tricircle.sandbox import cluster
+from tricircle.sandbox import demo_l3
 from tricircle.sandbox import processes
 
 DEFAULT_DIR = './sandbox-demo'
@@ -34,8 +37,19 @@ MARK = 'created by tricircle.sandbox.demo'
 PLAN = [('net1', '10.0.1.0/24', 'vm1'), ('net2', '10.0.2.0/24', 'vm2')]
 
 
+def print_table(title, headers, rows):
+    print('\n' + title)
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    for row in [headers] + list(rows):
+        print('  ' + '  '.join(str(x).ljust(w) for x, w in
+                               zip(row, widths)).rstrip())
+
+
 class Demo:
     """What the steps share: the sandbox, clients, results, failures."""
+
+    mark = MARK
+    table = staticmethod(print_table)
 
     def __init__(self, state):
         self.state = state
@@ -48,6 +62,7 @@ class Demo:
         self.nets = {}    # name -> (pod, top network, top subnet, VM)
         self.ports = {}   # VM name -> (pod, network name, bottom port)
         self.regions = {}  # pod_id -> region_name, from the Admin API
+        self.router = None  # central router1 (demo_l3)
         self.failures = []
 
     def conn(self, region_name):
@@ -60,14 +75,6 @@ class Demo:
             return 'ok'
         self.failures.append('%s: %r != %r' % (what, expected, actual))
         return 'MISMATCH'
-
-
-def print_table(title, headers, rows):
-    print('\n' + title)
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
-    for row in [headers] + list(rows):
-        print('  ' + '  '.join(str(x).ljust(w) for x, w in
-                               zip(row, widths)).rstrip())
 
 
 def show_pods(demo):
@@ -188,8 +195,8 @@ def show_routings(demo):
                     rtype, top_id, pod['region_name']))
 
 
-STEPS = [show_pods, clean_previous, create_networks, create_ports,
-         compare_ports, show_routings]
+STEPS = [show_pods, demo_l3.clean_routers, clean_previous, create_networks,
+         create_ports, compare_ports, show_routings] + demo_l3.STEPS
 
 
 def start(sandbox_dir, pods):
@@ -211,7 +218,9 @@ def verdict(demo):
     """Print the outcome; return the exit status."""
     if not demo.failures:
         print('\nAll checks passed: each pod port has the id, IP and MAC '
-              'central allocated, and its subnet the gateway central holds.')
+              'central allocated, its subnet the gateway central holds, and '
+              'each pod a piece of %s routing to the other pod over the '
+              'bridge.' % demo_l3.ROUTER)
         return 0
     sys.stdout.flush()
     print('\nDEMO FAILED: %d check(s) did not hold:\n  %s' % (
