@@ -80,13 +80,16 @@ def filters(params, allowed):
     return result
 
 
-def next_link(request, collection, items, limit, key):
-    """Neutron-style ``<collection>_links`` when a page is full."""
+def page(request, collection, items, limit, key):
+    """``{collection: items}``, with Neutron-style ``<collection>_links``
+    pointing at the next page when this one is full."""
+    result = {collection: items}
     if not limit or len(items) < limit:
-        return {}
+        return result
     params = dict(request.GET)
     params['marker'] = items[-1][key]
     params['limit'] = limit
     query = '&'.join('%s=%s' % (k, v) for k, v in sorted(params.items()))
-    return {collection + '_links': [
-        {'rel': 'next', 'href': '%s?%s' % (request.path_url, query)}]}
+    result[collection + '_links'] = [
+        {'rel': 'next', 'href': '%s?%s' % (request.path_url, query)}]
+    return result

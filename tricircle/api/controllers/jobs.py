@@ -67,9 +67,7 @@ class JobsController(rest.RestController):
         policy.authorize(ctx, 'tricircle:jobs:list')
         limit, marker = v.pagination(params)
         items = db_jobs.list_jobs(ctx, _filters(params), limit, marker)
-        result = {'jobs': items}
-        result.update(v.next_link(pecan.request, 'jobs', items, limit, 'id'))
-        return result
+        return v.page(pecan.request, 'jobs', items, limit, 'id')
 
     @pecan.expose('json')
     def get_one(self, job_id):

@@ -42,10 +42,7 @@ class PodsController(rest.RestController):
         limit, marker = v.pagination(params)
         pods = db_api.list_pods(ctx, v.filters(params, _LIST_FILTERS),
                                 limit, marker)
-        result = {'pods': pods}
-        result.update(v.next_link(pecan.request, 'pods', pods, limit,
-                                  'pod_id'))
-        return result
+        return v.page(pecan.request, 'pods', pods, limit, 'pod_id')
 
     @pecan.expose('json')
     def get_one(self, pod_id):

@@ -66,10 +66,7 @@ class RoutingsController(rest.RestController):
             marker = _marker(marker)
         items = db_api.list_routings(ctx, v.filters(params, _LIST_FILTERS),
                                      limit, marker)
-        result = {'routings': items}
-        result.update(v.next_link(pecan.request, 'routings', items, limit,
-                                  'id'))
-        return result
+        return v.page(pecan.request, 'routings', items, limit, 'id')
 
     @pecan.expose('json')
     def get_one(self, routing_id):
