@@ -186,9 +186,13 @@ def test_delete(admin_api, db):
     _run(running, success=None)
     before = _all(admin_api)
     assert_error(admin_api.call('DELETE', '/jobs/%s' % running['id']), 409,
-           'JobRunning')
+                 'JobRunning')
     assert _all(admin_api) == before
     db_jobs.finish_job(None, running['id'], 'test-worker', True)
+    before = _all(admin_api)
+    assert_error(admin_api.call('DELETE', '/jobs/%s' % running['id']), 409,
+                 'JobSucceeded')
+    assert _all(admin_api) == before
 
 
 def test_unknown_job_is_404(admin_api, db):

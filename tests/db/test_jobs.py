@@ -267,11 +267,13 @@ def test_delete_rules(db):
     done = jobs.register_job(None, 'noop', 'done')
     jobs.claim_job(None, 'w1', 30)
     jobs.finish_job(None, done['id'], 'w1', True)
-    jobs.delete_job(None, done['id'])  # SUCCESS: pruning history
-    assert jobs.list_job_logs(None, done['id']) == []
-    with pytest.raises(exc.JobNotFound):
+    with pytest.raises(exc.JobSucceeded):
         jobs.delete_job(None, done['id'])
-    assert jobs.list_jobs(None) == []
+    assert jobs.get_job(None, done['id'])['status'] == 'SUCCESS'
+    assert len(jobs.list_job_logs(None, done['id'])) == 1
+    with pytest.raises(exc.JobNotFound):
+        jobs.delete_job(None, 'no-such-job')
+    assert [j['id'] for j in jobs.list_jobs(None)] == [done['id']]
 
 
 def test_list_filters_and_pages(db):

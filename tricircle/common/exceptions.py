@@ -90,6 +90,11 @@ class UnknownJobType(InvalidInput):
     message = 'Invalid input: unknown job type %(job_type)s; known: %(known)s'
 
 
+class JobSucceeded(Conflict):
+    message = ('Job %(job_id)s succeeded; only a NEW or FAIL job can be '
+               'deleted.')
+
+
 class JobRunning(Conflict):
     message = ('Job %(job_id)s is running; wait for it to finish (or for '
                'its lease to expire) and try again.')

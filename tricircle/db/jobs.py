@@ -120,13 +120,15 @@ def redo_job(ctx, job_id):
 
 @jr.retry
 def delete_job(ctx, job_id):
-    """Delete a job that is not RUNNING (JobRunning otherwise), with its
-    logs. SUCCESS jobs may be deleted too: that is how operators prune
-    history; it never cancels work."""
+    """Delete a NEW or FAIL job, with its logs: work not wanted any more.
+    A RUNNING job cannot be cancelled (JobRunning) and a SUCCESS one is
+    the record of what was done (JobSucceeded)."""
     with core.writer(ctx) as session:
         row, _rows = jr.locked_row(session, job_id)
         if row['status'] == c.JS_RUNNING:
             raise exc.JobRunning(job_id=job_id)
+        if row['status'] == c.JS_SUCCESS:
+            raise exc.JobSucceeded(job_id=job_id)
         if session.execute(JOBS.delete().where(
                 JOBS.c.id == job_id,
                 JOBS.c.status == row['status'])).rowcount != 1:
