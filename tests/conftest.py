@@ -14,8 +14,8 @@ BIN = os.path.dirname(sys.executable)
 def run_tricircle(*args, timeout=180):
     """Run the ``tricircle`` CLI; return the CompletedProcess (text)."""
     cli = os.path.join(BIN, 'tricircle')
-    argv = [cli] if os.path.exists(cli) else [sys.executable, '-m',
-                                             'tricircle.cmd.cli']
+    argv = ([cli] if os.path.exists(cli) else
+            [sys.executable, '-m', 'tricircle.cmd.cli'])
     return subprocess.run(argv + list(args), capture_output=True, text=True,
                           timeout=timeout)
 

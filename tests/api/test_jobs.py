@@ -157,7 +157,8 @@ def test_redo_running_is_409(admin_api, db):
     job = _create(admin_api)
     _run(job, success=None)
     before = _all(admin_api)
-    assert_error(admin_api.call('PUT', '/jobs/%s' % job['id']), 409, 'JobRunning')
+    resp = admin_api.call('PUT', '/jobs/%s' % job['id'])
+    assert_error(resp, 409, 'JobRunning')
     assert _all(admin_api) == before
     db_jobs.finish_job(None, job['id'], 'test-worker', True)
 
@@ -168,7 +169,7 @@ def test_redo_when_another_job_is_pending_is_409(admin_api, db):
     newer = _create(admin_api, 'res-pending')
     before = _all(admin_api)
     body = assert_error(admin_api.call('PUT', '/jobs/%s' % job['id']), 409,
-                  'JobPending')
+                        'JobPending')
     assert newer['id'] in body['message']
     assert _all(admin_api) == before
 
@@ -177,7 +178,8 @@ def test_delete(admin_api, db):
     new = _create(admin_api)
     assert admin_api.call('DELETE', '/jobs/%s' % new['id']).status_code == (
         204)
-    assert_error(admin_api.call('GET', '/jobs/%s' % new['id']), 404, 'JobNotFound')
+    resp = admin_api.call('GET', '/jobs/%s' % new['id'])
+    assert_error(resp, 404, 'JobNotFound')
     failed = _create(admin_api)
     _run(failed, success=False)
     assert admin_api.call('DELETE', '/jobs/%s' % failed['id']).status_code \
@@ -198,7 +200,7 @@ def test_delete(admin_api, db):
 def test_unknown_job_is_404(admin_api, db):
     for method in ('GET', 'PUT', 'DELETE'):
         assert_error(admin_api.call(method, '/jobs/no-such-job'), 404,
-               'JobNotFound')
+                     'JobNotFound')
     assert_error(admin_api.call('PATCH', '/jobs'), 405)
 
 

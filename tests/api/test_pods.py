@@ -84,7 +84,8 @@ def test_conflicts_change_nothing(admin_api, pods, body, err_type):
 def test_bad_input_is_400_and_writes_nothing(admin_api, pods, kwargs):
     before = _pods(admin_api)
     kwargs.setdefault('headers', {'Content-Type': 'application/json'})
-    assert_error(admin_api.call('POST', '/pods', **kwargs), 400, 'InvalidInput')
+    resp = admin_api.call('POST', '/pods', **kwargs)
+    assert_error(resp, 400, 'InvalidInput')
     assert _pods(admin_api) == before
 
 
@@ -95,9 +96,10 @@ def test_bad_list_parameters(admin_api, pods, query):
 
 
 def test_unknown_pod_is_404(admin_api, pods):
-    assert_error(admin_api.call('GET', '/pods/no-such-pod'), 404, 'PodNotFound')
+    resp = admin_api.call('GET', '/pods/no-such-pod')
+    assert_error(resp, 404, 'PodNotFound')
     assert_error(admin_api.call('DELETE', '/pods/no-such-pod'), 404,
-           'PodNotFound')
+                 'PodNotFound')
     assert_error(admin_api.call('GET', '/nothing-here'), 404)
     assert_error(admin_api.call('PATCH', '/pods'), 405)
 
@@ -111,7 +113,7 @@ def test_delete_pod_with_routings_is_409(admin_api, pods):
     assert routing.status_code == 201, routing.text
     before = _pods(admin_api)
     assert_error(admin_api.call('DELETE', '/pods/%s' % pod3['pod_id']), 409,
-           'PodInUse')
+                 'PodInUse')
     assert _pods(admin_api) == before
 
     rid = routing.json()['routing']['id']

@@ -87,7 +87,7 @@ def test_update_and_delete(admin_api, pod_ids):
     assert admin_api.call(
         'DELETE', '/routings/%d' % routing['id']).status_code == 204
     assert_error(admin_api.call('GET', '/routings/%d' % routing['id']), 404,
-           'RoutingNotFound')
+                 'RoutingNotFound')
 
 
 def _valid(pod_id, overrides):
@@ -133,8 +133,8 @@ def test_duplicate_is_409(admin_api, routings):
     body = {k: first[k] for k in ('top_id', 'bottom_id', 'pod_id',
                                   'project_id', 'resource_type')}
     before = _routings(admin_api)
-    assert_error(admin_api.call('POST', '/routings', json={'routing': body}), 409,
-           'DuplicateRouting')
+    resp = admin_api.call('POST', '/routings', json={'routing': body})
+    assert_error(resp, 409, 'DuplicateRouting')
     # Moving another routing onto the same (top_id, pod, type) is a
     # conflict too, and leaves that routing as it was.
     other = routings[2]
@@ -165,10 +165,11 @@ def test_bad_update_is_400_and_changes_nothing(admin_api, routings, body):
 def test_unknown_routing_is_404(admin_api, routings, path):
     for method in ('GET', 'DELETE'):
         assert_error(admin_api.call(method, path), 404, 'RoutingNotFound')
-    assert_error(admin_api.call('PUT', path, json={'routing': {'top_id': 'z'}}),
-           404, 'RoutingNotFound')
+    resp = admin_api.call('PUT', path, json={'routing': {'top_id': 'z'}})
+    assert_error(resp, 404, 'RoutingNotFound')
 
 
 @pytest.mark.parametrize('query', ['marker=abc', 'limit=x', 'size=3'])
 def test_bad_list_parameters(admin_api, routings, query):
-    assert_error(admin_api.call('GET', '/routings?' + query), 400, 'InvalidInput')
+    resp = admin_api.call('GET', '/routings?' + query)
+    assert_error(resp, 400, 'InvalidInput')

@@ -127,3 +127,21 @@ def test_pod_local_network_stays_local(cloud):
     assert list(cloud.central.network.ports(id=port.id)) == []
     pod.network.delete_port(port.id)
     pod.network.delete_network(net.id)
+
+
+def test_pod_dhcp_port_takes_its_ip_from_central(cloud, topology):
+    """A DHCP agent's port in a pod goes through the same path as a VM's:
+    its IP is allocated on central, so no other pod can ever get it."""
+    net, subnet = topology['Pod2']
+    pod = cloud.pods['Pod2']
+    dhcp = pod.network.create_port(network_id=net.id,
+                                   device_owner='network:dhcp',
+                                   device_id='dhcp-agent-host-1')
+    top = cloud.central.network.get_port(dhcp.id)
+    assert top.fixed_ips == dhcp.fixed_ips
+    assert top.device_owner == 'network:dhcp'
+    with pytest.raises(Exception):
+        cloud.central.network.create_port(network_id=net.id, fixed_ips=[
+            {'subnet_id': subnet.id,
+             'ip_address': dhcp.fixed_ips[0]['ip_address']}])
+    pod.network.delete_port(dhcp.id)

@@ -104,7 +104,8 @@ def _add_sandbox(subparsers):
 
     def with_dir(parser):
         parser.add_argument('--dir', default=DEFAULT_SANDBOX_DIR,
-                            help='Folder of the sandbox (default: %(default)s)')
+                            help='Folder of the sandbox '
+                                 '(default: %(default)s)')
         return parser
 
     up = with_dir(cmds.add_parser(

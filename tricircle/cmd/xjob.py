@@ -72,5 +72,6 @@ def main(argv=None):
             server.wait()
     return status
 
+
 if __name__ == '__main__':
     sys.exit(main())

@@ -127,7 +127,8 @@ def admin_api_endpoint(conf=CONF):
     else:
         try:
             url = get_session(conf).get_endpoint(
-                service_type=ADMIN, region_name=conf.client.central_region_name,
+                service_type=ADMIN,
+                region_name=conf.client.central_region_name,
                 interface=conf.client.interface)
         except ks_exc.EndpointNotFound:
             url = None

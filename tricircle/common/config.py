@@ -23,7 +23,8 @@ api_opts = [
     cfg.IntOpt('api_threads', default=8, min=1,
                help='Threads per Admin API worker process.'),
     cfg.StrOpt('auth_strategy', default='keystone',
-               choices=[('keystone', 'validate tokens with keystonemiddleware'),
+               choices=[('keystone',
+                         'validate tokens with keystonemiddleware'),
                         ('noauth', 'no authentication; every caller is an '
                                    'admin (one-machine sandbox only)')],
                help='How the Admin API authenticates its callers.'),

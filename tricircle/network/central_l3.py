@@ -87,7 +87,3 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
             core.delete_port(context.elevated(), port['id'])
             LOG.debug('Released gateway reservation %s of subnet %s',
                       port['id'], subnet['id'])
-
-
-
-

@@ -24,8 +24,8 @@ class SharedVlanTypeDriver(type_vlan.VlanTypeDriver):
             super().reserve_provider_segment(context, segment, filters))
 
     def allocate_tenant_segment(self, context, filters=None):
-        return self._retyped(super().allocate_tenant_segment(context,
-                                                              filters))
+        segment = super().allocate_tenant_segment(context, filters)
+        return self._retyped(segment)
 
     @staticmethod
     def _retyped(segment):
