@@ -18,6 +18,7 @@ If the server binaries are missing the fixtures FAIL (they do not skip):
 run ``make install`` (tools/install-deps.sh), which installs them.
 """
 
+import abc
 import atexit
 import ctypes
 import os
@@ -80,7 +81,7 @@ def _stop_all():
         server.stop()
 
 
-class _Server:
+class _Server(abc.ABC):
     """Common start/stop logic; subclasses describe their own commands."""
 
     name = 'server'
@@ -94,22 +95,24 @@ class _Server:
         self._log = None
 
     # -- subclass hooks ----------------------------------------------------
+    @abc.abstractmethod
     def _prepare(self):
         """Create the data directory (binaries were checked)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _command(self):
-        raise NotImplementedError
+        """argv of the server process."""
 
     def _popen_kwargs(self):
         return {}
 
+    @abc.abstractmethod
     def _ready(self):
         """True once the server accepts admin connections."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _setup_user(self):
-        raise NotImplementedError
+        """Create the password user the tests connect as."""
 
     # -- public API --------------------------------------------------------
     @property
