@@ -8,6 +8,9 @@ the pods it has been materialised in.
 """
 
 from neutron.plugins.ml2 import plugin as ml2_plugin
+from neutron_lib.api.definitions import availability_zone as az_def
+from neutron_lib.api.definitions import external_net
+from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -17,6 +20,7 @@ from tricircle.common import constants
 from tricircle.common import exceptions as exc
 from tricircle.db import api as db_api
 from tricircle.db import core
+from tricircle.network import placement
 
 LOG = logging.getLogger(__name__)
 
@@ -34,6 +38,42 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         core.configure(cfg.CONF.tricircle.db_connection)
         super().__init__()
         LOG.info('Tricircle central plugin started')
+
+    def create_network(self, context, network):
+        net = network['network']
+        if net.get(external_net.EXTERNAL) is True:
+            self._check_external_placement(net.get(az_def.AZ_HINTS))
+        return super().create_network(context, network)
+
+    def update_network(self, context, id, network):
+        net = network['network']
+        if net.get(external_net.EXTERNAL) is True:
+            hints = net.get(az_def.AZ_HINTS)
+            if hints in (None, n_const.ATTR_NOT_SPECIFIED):
+                hints = self.get_network(context, id).get(az_def.AZ_HINTS)
+            self._check_external_placement(hints)
+        return super().update_network(context, id, network)
+
+    @staticmethod
+    def _check_external_placement(hints):
+        """An external network lives in exactly one pod (seed 004): its
+        hints must name that pod, by region name or by an AZ holding only
+        that pod."""
+        if hints in (None, n_const.ATTR_NOT_SPECIFIED) or not hints:
+            raise n_exc.InvalidInput(error_message=(
+                'an external network needs availability_zone_hints naming '
+                'the one pod it lives in (its region name)'))
+        pods = db_api.list_pods(None)
+        chosen = placement.hinted_pods(hints, pods)
+        if len(chosen) != 1:
+            crowded = sorted({h for h in hints if sum(
+                1 for p in pods if p['az_name'] == h) > 1})
+            raise n_exc.InvalidInput(error_message=(
+                'availability_zone_hints %s of an external network must name '
+                'exactly one pod, found %d%s; give the pod\'s region name'
+                % (', '.join(hints), len(chosen),
+                   ' (AZ %s holds several pods)' % ', '.join(crowded)
+                   if crowded else '')))
 
     @staticmethod
     def _pod_zones():

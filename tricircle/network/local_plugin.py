@@ -126,8 +126,9 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                     'admin_state_up': top['admin_state_up'],
                     'shared': top.get('shared', False),
                     'description': top.get('description', '')}
-            if 'port_security_enabled' in top:
-                body['port_security_enabled'] = top['port_security_enabled']
+            for key in ('port_security_enabled', 'router:external'):
+                if key in top:
+                    body[key] = top[key]
             body.update(segments.bottom_provider_attrs(top))
             try:
                 net = plugin_utils.create_network(
