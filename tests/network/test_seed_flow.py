@@ -7,6 +7,7 @@ neutron-api processes, driven by openstacksdk.
 
 import uuid
 
+import openstack.exceptions as os_exc
 import pytest
 
 
@@ -140,7 +141,7 @@ def test_pod_dhcp_port_takes_its_ip_from_central(cloud, topology):
     top = cloud.central.network.get_port(dhcp.id)
     assert top.fixed_ips == dhcp.fixed_ips
     assert top.device_owner == 'network:dhcp'
-    with pytest.raises(Exception):
+    with pytest.raises(os_exc.ConflictException):
         cloud.central.network.create_port(network_id=net.id, fixed_ips=[
             {'subnet_id': subnet.id,
              'ip_address': dhcp.fixed_ips[0]['ip_address']}])
