@@ -107,8 +107,23 @@ class _Server(abc.ABC):
         return {}
 
     @abc.abstractmethod
+    def _admin(self):
+        """A DB-API connection as the server's superuser, autocommitting."""
+
     def _ready(self):
         """True once the server accepts admin connections."""
+        self._admin().close()
+        return True
+
+    def _admin_sql(self, *statements):
+        """Run statements as the superuser, on one short connection."""
+        conn = self._admin()
+        try:
+            with conn.cursor() as cur:
+                for statement in statements:
+                    cur.execute(statement)
+        finally:
+            conn.close()
 
     @abc.abstractmethod
     def _setup_user(self):
@@ -258,29 +273,14 @@ class MariaDBServer(_Server):
                                password='', autocommit=True,
                                connect_timeout=2)
 
-    def _ready(self):
-        self._admin().close()
-        return True
-
     def _setup_user(self):
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'"
-                            % (USER, PASSWORD))
-        finally:
-            conn.close()
+        self._admin_sql("CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'"
+                        % (USER, PASSWORD))
 
     def _create_database(self, name):
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute('CREATE DATABASE `%s` CHARACTER SET utf8mb4'
-                            % name)
-                cur.execute("GRANT ALL PRIVILEGES ON `%s`.* TO "
-                            "'%s'@'127.0.0.1'" % (name, USER))
-        finally:
-            conn.close()
+        self._admin_sql('CREATE DATABASE `%s` CHARACTER SET utf8mb4' % name,
+                        "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'127.0.0.1'"
+                        % (name, USER))
 
     def url(self, database):
         return ('mysql+pymysql://%s:%s@127.0.0.1:%d/%s?charset=utf8mb4'
@@ -350,26 +350,12 @@ class PostgreSQLServer(_Server):
         conn.autocommit = True
         return conn
 
-    def _ready(self):
-        self._admin().close()
-        return True
-
     def _setup_user(self):
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute("CREATE ROLE %s LOGIN PASSWORD '%s'"
-                            % (USER, PASSWORD))
-        finally:
-            conn.close()
+        self._admin_sql("CREATE ROLE %s LOGIN PASSWORD '%s'"
+                        % (USER, PASSWORD))
 
     def _create_database(self, name):
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute('CREATE DATABASE "%s" OWNER %s' % (name, USER))
-        finally:
-            conn.close()
+        self._admin_sql('CREATE DATABASE "%s" OWNER %s' % (name, USER))
 
     def url(self, database):
         return ('postgresql+psycopg2://%s:%s@127.0.0.1:%d/%s'
