@@ -69,10 +69,11 @@ def ensure(central, project_id):
     return net, subnet
 
 
-def remove_if_unused(central, project_id):
-    """Delete the tenant's bridge on central once no port uses it."""
-    net, _subnet = find(central, project_id)
-    if net is not None and not list(central.ports(network_id=net.id)):
-        central.delete_network(net.id)
-        LOG.info('Removed unused bridge network %s of project %s', net.id,
-                 project_id)
+def remove_unused(network, project_id):
+    """Delete the tenant's bridge networks that no port uses any more, on
+    central or in a pod (``network`` is that region's network proxy)."""
+    for net in network.networks(name=name_of(project_id)):
+        if not list(network.ports(network_id=net.id)):
+            network.delete_network(net.id)
+            LOG.info('Removed unused bridge network %s of project %s',
+                     net.id, project_id)

@@ -16,8 +16,6 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.common import config
-from tricircle.common import constants
-from tricircle.common import exceptions as exc
 from tricircle.db import api as db_api
 from tricircle.db import core
 from tricircle.network import placement
@@ -104,15 +102,7 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
                 for resource in _AZ_RESOURCES}
 
     def get_network_availability_zones(self, network):
-        """The AZs of the pods that hold this network now."""
-        zones = set()
-        for routing in db_api.list_routings(
-                None, {'top_id': network.id,
-                       'resource_type': constants.RT_NETWORK}):
-            try:
-                pod = db_api.get_pod(None, routing['pod_id'])
-            except exc.PodNotFound:
-                continue
-            if pod['az_name']:
-                zones.add(pod['az_name'])
-        return sorted(zones)
+        """The AZs of the pods that hold this network now (its routings;
+        hints alone do not count: nothing is in a pod until it is used)."""
+        return sorted({pod['az_name'] for pod in placement.network_pods(
+            {'id': network.id}) if pod['az_name']})

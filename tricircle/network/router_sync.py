@@ -165,17 +165,11 @@ def _teardown(pod, router_id, project_id):
         conn.delete_router(router_id)
         LOG.info('Removed bottom router %s from pod %s', router_id,
                  pod['region_name'])
-    _remove_unused_bridge(conn, project_id)
+    bridge.remove_unused(conn, project_id)
     for routing in db_api.list_routings(None, {
             'top_id': router_id, 'pod_id': pod['pod_id'],
             'resource_type': constants.RT_ROUTER}):
         db_api.delete_routing(None, routing['id'])
-
-
-def _remove_unused_bridge(conn, project_id):
-    for net in conn.networks(name=bridge.name_of(project_id)):
-        if not list(conn.ports(network_id=net.id)):
-            conn.delete_network(net.id)
 
 
 def _record(router_id, pod, project_id):
@@ -213,14 +207,15 @@ def setup(router_id, project_id=None):
               lambda pod_id: _teardown(pods[pod_id], router_id, project_id))
     if not desired:
         if project_id:
-            bridge.remove_if_unused(central, project_id)
+            bridge.remove_unused(central, project_id)
         return
 
-    _net, tenant_bridge = bridge.find(central, project_id)
-    bridge_subnet = None
     if len(desired) > 1:
         _net, bridge_subnet = bridge.ensure(central, project_id)
         tenant_bridge = bridge_subnet
+    else:
+        bridge_subnet = None
+        _net, tenant_bridge = bridge.find(central, project_id)
     bridge_id = tenant_bridge.id if tenant_bridge else None
     # Pods are independent of each other here: work on them at once.
     ips = _each_pod(desired, lambda pod_id: _ensure_pieces(
@@ -240,5 +235,5 @@ def setup(router_id, project_id=None):
     _each_pod(desired, set_routes)
     if bridge_subnet is None:
         for pod_id in desired:
-            _remove_unused_bridge(_pod(pods[pod_id]), project_id)
-        bridge.remove_if_unused(central, project_id)
+            bridge.remove_unused(_pod(pods[pod_id]), project_id)
+        bridge.remove_unused(central, project_id)
