@@ -22,11 +22,22 @@ class Cloud:
                                      endpoint_override=state['admin_api'])
 
     @staticmethod
-    def _connect(url):
-        sess = ks_session.Session(auth=noauth.NoAuth())
+    def _connect(url, headers=None):
+        sess = ks_session.Session(auth=noauth.NoAuth(),
+                                  additional_headers=headers)
         return openstack.connection.Connection(
             session=sess, network_endpoint_override=url,
             network_api_version='2')
+
+    def tenant(self, project_id, region=None):
+        """A non-admin member of ``project_id`` on central (or a pod):
+        Neutron's noauth pipeline takes the identity from these headers."""
+        url = (self.state['central']['neutron'] if region is None else
+               next(p['neutron'] for p in self.state['pods']
+                    if p['region_name'] == region))
+        return self._connect(url, {'X-Project-Id': project_id,
+                                   'X-User-Id': 'user-' + project_id,
+                                   'X-Roles': 'member,reader'})
 
     def routings(self, **filters):
         query = '&'.join('%s=%s' % kv for kv in sorted(filters.items()))

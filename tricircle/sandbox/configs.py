@@ -11,6 +11,7 @@ import os
 import sys
 
 from tricircle.common import constants
+from tricircle.sandbox import identity
 
 # VLAN and VxLAN ranges every sandbox Neutron offers; the physnet names are
 # the ones the bridge networks of cross-pod L3 use.
@@ -50,7 +51,8 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
             'auth_strategy': 'noauth',
             # In-process only: the sandbox has no agents to talk to.
             'transport_url': 'fake:/',
-            'api_paste_config': api_paste_ini(),
+            'api_paste_config': identity.paste_ini(
+                api_paste_ini(), os.path.join(state_dir, 'api-paste.ini')),
             'state_path': state_dir,
         },
         'database': {

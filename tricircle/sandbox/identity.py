@@ -1,0 +1,40 @@
+"""Tenants without Keystone, for the sandbox's Neutron servers.
+
+Neutron's ``noauth`` pipeline makes every request the cloud admin, even one
+that names a project. The sandbox swaps its ``fake_project_id`` filter for
+this one: a request carrying ``X-Project-Id`` acts as that project with the
+roles in ``X-Roles`` (so Neutron's policies and project scoping apply), and
+one carrying none stays the admin, as the plugins' and XJob's clients are.
+Nothing is authenticated; ``--keystone`` sandboxes use real tokens instead.
+"""
+
+from neutron_lib import context
+from oslo_middleware import base
+import webob.dec
+
+FILTER = 'tricircle_identity'
+FACTORY = 'tricircle.sandbox.identity:HeaderIdentity.factory'
+
+
+class HeaderIdentity(base.ConfigurableMiddleware):
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        ctx = context.Context.from_environ(req.environ)
+        if not ctx.project_id:
+            ctx.project_id = 'fake_project_id'
+            ctx = ctx.elevated()
+        req.environ['neutron.context'] = ctx
+        return self.application
+
+
+def paste_ini(installed, path):
+    """Write Neutron's api-paste.ini at ``path`` with this filter in the
+    noauth pipeline; return ``path``."""
+    with open(installed) as f:
+        text = f.read()
+    text = text.replace(' fake_project_id ', ' %s ' % FILTER)
+    text += '\n[filter:%s]\npaste.filter_factory = %s\n' % (FILTER, FACTORY)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
