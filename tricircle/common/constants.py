@@ -45,3 +45,11 @@ DEVICE_OWNER_GATEWAY = 'network:tricircle_gateway'
 DEVICE_OWNER_ROUTER_INTF = 'network:router_interface'
 # device_owner of a bottom router's port on its tenant's bridge network.
 DEVICE_OWNER_BRIDGE = 'network:tricircle_bridge'
+# device_owner of a port that stands in one pod for a central port living
+# in another (same id, IPs and MAC); deleting it never touches central.
+DEVICE_OWNER_SHADOW = 'network:tricircle_shadow'
+# device_owner central records for the twin of a pod's router gateway or
+# floating IP port: central's L3 plugin must not guard it as its own.
+DEVICE_OWNER_POD_L3 = 'network:tricircle_pod_l3'
+DEVICE_OWNER_ROUTER_GW = 'network:router_gateway'
+DEVICE_OWNER_FLOATINGIP = 'network:floatingip'

@@ -71,6 +71,16 @@ class CentralClient:
         return self.api.request(
             'GET', '/subnets?network_id=%s' % net_id)['subnets']
 
+    def get_port(self, port_id):
+        return self.api.request('GET', '/ports/%s' % port_id)['port']
+
+    def find_ports(self, network_id, device_owner, ip_address):
+        """Central ports on ``network_id`` with that owner holding that IP."""
+        query = ('/ports?network_id=%s&device_owner=%s'
+                 '&fixed_ips=ip_address%%3D%s'
+                 % (network_id, device_owner, ip_address))
+        return self.api.request('GET', query)['ports']
+
     def create_port(self, body):
         return self.api.request('POST', '/ports', {'port': body})['port']
 

@@ -40,6 +40,11 @@ _TOP_PORT_UPDATES = ('name', 'description', 'admin_state_up', 'device_owner',
                      'fixed_ips', 'allowed_address_pairs')
 
 
+# Ports a pod's L3 plugin makes for bottom routers and floating IPs.
+_POD_L3_OWNERS = (constants.DEVICE_OWNER_ROUTER_GW,
+                  constants.DEVICE_OWNER_FLOATINGIP)
+
+
 def _given(value):
     return value is not n_const.ATTR_NOT_SPECIFIED and value is not None
 
@@ -193,14 +198,17 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                 top = self.central.get_subnet(subnet_id)
             except t_exc.CentralNotFound:
                 raise n_exc.SubnetNotFound(subnet_id=subnet_id)
-        self._ensure_network(context, top['network_id'])
+        net = self._ensure_network(context, top['network_id'])
         with lockutils.lock('tricircle-subnet-%s' % subnet_id):
             try:
                 return super().get_subnet(admin, subnet_id)
             except n_exc.SubnetNotFound:
                 pass
             gateway_ip = None
-            if top.get('gateway_ip'):
+            if net.get('router:external'):
+                # Its gateway is the upstream router, never a bottom one.
+                gateway_ip = top.get('gateway_ip')
+            elif top.get('gateway_ip'):
                 gateway = self.central.gateway_port(top)
                 gateway_ip = next(ip['ip_address'] for ip in
                                   gateway['fixed_ips']
@@ -231,12 +239,29 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
         attrs = port['port']
         net_id = attrs['network_id']
         self._ensure_network(context, net_id)
+        if attrs.get('device_owner') == constants.DEVICE_OWNER_SHADOW:
+            return self._create_shadow(context, port)
         if self._only_gateway_ips(context, attrs):
             # The gateway IP is already held on central by the reserved
             # gateway port; the router interface is a pod-local matter.
             return super().create_port(context, port)
+        held = self._held_for_l3(attrs)
+        if held is not None:
+            # Central's own router gateway or floating IP holds these IPs;
+            # the gateway pod's bottom router carries them out.
+            attrs['mac_address'] = held['mac_address']
+            attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
+                                   'ip_address': ip['ip_address']}
+                                  for ip in held['fixed_ips']]
+            LOG.info('Port for %s %s in pod %s takes over central port %s',
+                     attrs['device_owner'], attrs.get('device_id'),
+                     self.region_name, held['id'])
+            return super().create_port(context, port)
         body = {k: attrs[k] for k in _TOP_PORT_ATTRS
                 if _given(attrs.get(k))}
+        if body.get('device_owner') in _POD_L3_OWNERS:
+            # Central's L3 plugin would guard a twin owned like its own.
+            body['device_owner'] = constants.DEVICE_OWNER_POD_L3
         body['project_id'] = (attrs.get('project_id') or
                               attrs.get('tenant_id') or context.project_id)
         try:
@@ -289,7 +314,16 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
         return super().update_port(context, id, port)
 
     def delete_port(self, context, id, l3_port_check=True):
+        try:
+            owner = super().get_port(context.elevated(), id,
+                                     fields=['device_owner'])['device_owner']
+        except n_exc.PortNotFound:
+            owner = None
         super().delete_port(context, id, l3_port_check=l3_port_check)
+        if owner == constants.DEVICE_OWNER_SHADOW:
+            # A stand-in: the central port belongs to another pod.
+            self._forget(id, constants.RT_SHADOW_PORT)
+            return
         try:
             self.central.delete_port(id)
             self._forget(id, constants.RT_PORT)
@@ -307,6 +341,51 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
         attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
                                'ip_address': ip['ip_address']}
                               for ip in top['fixed_ips']]
+
+    def _create_shadow(self, context, port):
+        """A stand-in for central port ``name`` (same id, IPs and MAC),
+        living in another pod; central is not asked to allocate anything."""
+        attrs = port['port']
+        top_id = attrs.get('name')
+        if not uuidutils.is_uuid_like(top_id):
+            raise n_exc.InvalidInput(error_message=(
+                'a %s port must be named after the central port it stands '
+                'in for' % constants.DEVICE_OWNER_SHADOW))
+        try:
+            top = self.central.get_port(top_id)
+        except t_exc.CentralNotFound:
+            raise n_exc.PortNotFound(port_id=top_id)
+        if top['network_id'] != attrs['network_id']:
+            raise n_exc.InvalidInput(error_message=(
+                'central port %s is on network %s, not %s' % (
+                    top_id, top['network_id'], attrs['network_id'])))
+        self._adopt_top_addresses(context, attrs, top)
+        result = super().create_port(context, port)
+        self._record(top_id, top['project_id'], constants.RT_SHADOW_PORT)
+        LOG.info('Shadow of central port %s (%s) made in pod %s', top_id,
+                 ', '.join(ip['ip_address'] for ip in top['fixed_ips']),
+                 self.region_name)
+        return result
+
+    def _held_for_l3(self, attrs):
+        """The central port whose IPs a bottom router gateway or floating
+        IP port asks for, when central's own L3 object holds them."""
+        owner = attrs.get('device_owner')
+        fixed = attrs.get('fixed_ips')
+        if owner not in _POD_L3_OWNERS or not _given(fixed) or not fixed:
+            return None
+        held = None
+        for ip in fixed:
+            if not ip.get('ip_address'):
+                return None
+            found = [p for p in self.central.find_ports(
+                attrs['network_id'], owner, ip['ip_address'])
+                if owner != constants.DEVICE_OWNER_ROUTER_GW or
+                p['device_id'] == attrs.get('device_id')]
+            if not found or (held and found[0]['id'] != held['id']):
+                return None
+            held = found[0]
+        return held
 
     def _only_gateway_ips(self, context, attrs):
         fixed = attrs.get('fixed_ips')
