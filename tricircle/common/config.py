@@ -82,6 +82,14 @@ bridge_opts = [
                     'the same CIDR in every pod.'),
     cfg.IntOpt('bridge_prefixlen', default=24, min=8, max=30,
                help='Prefix length of each tenant\'s bridge subnet.'),
+    cfg.StrOpt('ns_bridge_cidr', default='100.96.0.0/11',
+               help='Pool the north-south bridge subnets are cut from, one '
+                    'per router whose gateway is in another pod than some '
+                    'of its subnets; must not overlap bridge_cidr.'),
+    cfg.IntOpt('ns_bridge_prefixlen', default=24, min=8, max=29,
+               help='Prefix length of each north-south bridge subnet: it '
+                    'holds one IP per pod the router reaches and one per '
+                    'floating IP of a port outside the gateway pod.'),
 ]
 
 

@@ -7,6 +7,11 @@ network and the extra routes in every pod the router touches.
 """
 
 from neutron.services.l3_router import l3_router_plugin
+from neutron_lib.api.definitions import l3 as l3_apidef
+from neutron_lib.callbacks import events
+from neutron_lib.callbacks import registry
+from neutron_lib.callbacks import resources
+from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
@@ -21,7 +26,21 @@ LOG = logging.getLogger(__name__)
 JOB_ROUTER_SETUP = constants.JOB_ROUTER_SETUP
 
 
+FIP_STATUSES = (n_const.FLOATINGIP_STATUS_ACTIVE,
+                n_const.FLOATINGIP_STATUS_DOWN,
+                n_const.FLOATINGIP_STATUS_ERROR)
+
+
 class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
+
+    def __init__(self):
+        super().__init__()
+        # XJob copies each bottom floating IP's status to its top one; only
+        # an admin may write it (checked in update_floatingip).
+        l3_apidef.RESOURCE_ATTRIBUTE_MAP[l3_apidef.FLOATINGIPS][
+            'status']['allow_put'] = True
+        registry.subscribe(self._port_deleted, resources.PORT,
+                           events.AFTER_DELETE)
 
     def _sync(self, context, router_id, project_id=None):
         job = jobs.register_job(None, JOB_ROUTER_SETUP, router_id,
@@ -51,6 +70,12 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         self._sync(context, router_id, info.get('project_id'))
         return info
 
+    def create_router(self, context, router):
+        result = super().create_router(context, router)
+        if result.get('external_gateway_info'):
+            self._sync(context, result['id'], result.get('project_id'))
+        return result
+
     def update_router(self, context, id, router):
         result = super().update_router(context, id, router)
         self._sync(context, id, result.get('project_id'))
@@ -60,6 +85,53 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         router = self.get_router(context, id)
         super().delete_router(context, id)
         self._sync(context, id, router.get('project_id'))
+
+    # -- floating IPs: the gateway pod's bottom router carries them -------
+
+    def create_floatingip(self, context, floatingip):
+        fip = super().create_floatingip(context, floatingip)
+        if fip.get('router_id'):
+            self._sync(context, fip['router_id'], fip['project_id'])
+        return fip
+
+    def update_floatingip(self, context, id, floatingip):
+        attrs = floatingip['floatingip']
+        status = attrs.pop('status', None)
+        if status is not None:
+            self._check_status_write(context, status)
+        old = self.get_floatingip(context, id)
+        fip = old
+        if attrs:
+            fip = super().update_floatingip(context, id, floatingip)
+            for router_id in {old.get('router_id'), fip.get('router_id')}:
+                if router_id:
+                    self._sync(context, router_id, fip['project_id'])
+        if status is not None and status != fip['status']:
+            self.update_floatingip_status(context, id, status)
+            fip = self.get_floatingip(context, id)
+        return fip
+
+    def delete_floatingip(self, context, id):
+        fip = self.get_floatingip(context, id)
+        super().delete_floatingip(context, id)
+        if fip.get('router_id'):
+            self._sync(context, fip['router_id'], fip['project_id'])
+
+    def _port_deleted(self, resource, event, trigger, payload):
+        """A port deleted on central has let go of its floating IPs (after
+        the commit, so the job sees them free): their routers follow."""
+        for router_id in (payload.metadata or {}).get('router_ids') or ():
+            if router_id:
+                self._sync(payload.context, router_id)
+
+    @staticmethod
+    def _check_status_write(context, status):
+        if not context.is_admin:
+            raise n_exc.NotAuthorized()
+        if status not in FIP_STATUSES:
+            raise n_exc.InvalidInput(error_message=(
+                'floating IP status must be one of %s' %
+                ', '.join(FIP_STATUSES)))
 
     @staticmethod
     def _check_placed(context, network_id):

@@ -8,6 +8,9 @@ running it twice, or after a crash half-way, ends in the same state:
 - with two or more pods, one port per bottom router on the tenant's bridge
   network, and extra routes ``destination: a subnet living in another pod,
   nexthop: that pod's bridge IP`` next to the tenant's own routes;
+- with an external gateway, the gateway pod's bottom router carries it
+  and the other pods reach it over a north-south bridge (``north_south``);
+  the router's floating IPs are mapped there (``floatingips``);
 - nothing in pods the router no longer reaches, and no bridge left that no
   router uses.
 """
@@ -16,25 +19,19 @@ from concurrent import futures
 
 import netaddr
 import openstack.exceptions as os_exc
-from oslo_config import cfg
 from oslo_log import log as logging
 
-from tricircle.common import client
 from tricircle.common import constants
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
 from tricircle.network import bridge
+from tricircle.network import floatingips
+from tricircle.network import north_south
 from tricircle.network import placement
+from tricircle.network import regions
 
 LOG = logging.getLogger(__name__)
-
-
-def _central():
-    return client.get_connection(cfg.CONF.client.central_region_name).network
-
-
-def _pod(pod):
-    return client.get_connection(pod['region_name']).network
+_pod = regions.pod
 
 
 def _desired(central, router_id, pods):
@@ -70,12 +67,13 @@ def _interfaces(conn, router_id):
     return found
 
 
-def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id):
+def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet):
     """Bottom router, its interfaces and its bridge port in one pod;
     returns the router's bridge IP (None without a bridge).
 
     ``bridge_id`` is the tenant's bridge subnet, in use or not, so that a
-    router that no longer spans pods leaves it.
+    router that no longer spans pods leaves it; the north-south bridge's
+    interface is ``north_south``'s to keep or drop.
     """
     conn = _pod(pod)
     router_id = top.id
@@ -94,13 +92,13 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id):
             conn.add_interface_to_router(router_id, subnet_id=subnet.id)
             LOG.info('Attached subnet %s to router %s in pod %s', subnet.id,
                      router_id, pod['region_name'])
+    ns_id = ns_subnet.id if ns_subnet is not None else None
     leaving = {subnet_id: port for subnet_id, port in have.items()
-               if subnet_id not in wanted and (subnet_id != bridge_id or
-                                               bridge_subnet is None)}
+               if subnet_id not in wanted and subnet_id != ns_id and
+               (subnet_id != bridge_id or bridge_subnet is None)}
     if leaving:
         staying = [s.cidr for s in subnets]
-        if bridge_subnet is not None:
-            staying.append(bridge_subnet.cidr)
+        staying += [b.cidr for b in (bridge_subnet, ns_subnet) if b]
         _drop_routes_via_leaving(conn, router_id, staying)
     for subnet_id, port in leaving.items():
         conn.remove_interface_from_router(router_id, port_id=port.id)
@@ -135,22 +133,20 @@ def _drop_routes_via_leaving(conn, router_id, staying_cidrs):
         conn.update_router(router_id, routes=kept)
 
 
-def _routes(top, pod_id, desired, bridge_ips, bridge_cidr):
-    """The tenant's routes that make sense here, plus one per subnet that
-    lives only in another pod, via that pod's bridge IP."""
-    local = [netaddr.IPNetwork(s.cidr) for s in desired[pod_id]]
-    if bridge_cidr:
-        local.append(netaddr.IPNetwork(bridge_cidr))
+def _routes(top, pod_id, desired, via, local_cidrs):
+    """The tenant's routes whose nexthop is reachable here, plus one per
+    subnet that lives only in another pod, via ``via[that pod]``."""
+    local = [netaddr.IPNetwork(c) for c in local_cidrs]
     routes = [r for r in top.routes or []
               if any(netaddr.IPAddress(r['nexthop']) in n for n in local)]
-    here = {s.id for s in desired[pod_id]}
+    here = {s.id for s in desired.get(pod_id, [])}
     for other, subnets in desired.items():
-        if other == pod_id or other not in bridge_ips:
+        if other == pod_id or other not in via:
             continue
         for subnet in subnets:
             if subnet.id not in here:
                 routes.append({'destination': subnet.cidr,
-                               'nexthop': bridge_ips[other]})
+                               'nexthop': via[other]})
     return sorted(routes, key=lambda r: (r['destination'], r['nexthop']))
 
 
@@ -158,7 +154,8 @@ def _teardown(pod, router_id, project_id):
     """Remove a router's piece from a pod that it no longer reaches."""
     conn = _pod(pod)
     if _bottom_router(conn, router_id) is not None:
-        conn.update_router(router_id, routes=[])
+        floatingips.remove_all(conn, router_id)
+        conn.update_router(router_id, routes=[], external_gateway_info={})
         for port in {p.id: p for p in
                      _interfaces(conn, router_id).values()}.values():
             conn.remove_interface_from_router(router_id, port_id=port.id)
@@ -166,6 +163,7 @@ def _teardown(pod, router_id, project_id):
         LOG.info('Removed bottom router %s from pod %s', router_id,
                  pod['region_name'])
     bridge.remove_unused(conn, project_id)
+    bridge.remove_ns(conn, router_id)
     for routing in db_api.list_routings(None, {
             'top_id': router_id, 'pod_id': pod['pod_id'],
             'resource_type': constants.RT_ROUTER}):
@@ -193,23 +191,31 @@ def _each_pod(pod_ids, work):
 
 def setup(router_id, project_id=None):
     """Make every pod match central router ``router_id``."""
-    central = _central()
+    central = regions.central()
     pods = {p['pod_id']: p for p in db_api.list_pods(None)}
     try:
         top = central.get_router(router_id)
     except os_exc.NotFoundException:
         top = None
     desired = _desired(central, router_id, list(pods.values())) if top else {}
+    gateway = (north_south.Gateway.of(central, top, list(pods.values()))
+               if top else None)
+    router_pods = set(desired) | ({gateway.pod_id} if gateway else set())
     project_id = top.project_id if top else project_id
     placed = {r['pod_id'] for r in db_api.list_routings(None, {
         'top_id': router_id, 'resource_type': constants.RT_ROUTER})}
-    _each_pod([p for p in placed - set(desired) if p in pods],
+    _each_pod([p for p in placed - router_pods if p in pods],
               lambda pod_id: _teardown(pods[pod_id], router_id, project_id))
-    if not desired:
+    if not router_pods:
         if project_id:
             bridge.remove_unused(central, project_id)
+        bridge.remove_ns(central, router_id)
         return
+    _converge(central, top, pods, desired, gateway, router_pods)
 
+
+def _converge(central, top, pods, desired, gateway, router_pods):
+    router_id, project_id = top.id, top.project_id
     if len(desired) > 1:
         _net, bridge_subnet = bridge.ensure(central, project_id)
         tenant_bridge = bridge_subnet
@@ -217,23 +223,62 @@ def setup(router_id, project_id=None):
         bridge_subnet = None
         _net, tenant_bridge = bridge.find(central, project_id)
     bridge_id = tenant_bridge.id if tenant_bridge else None
+    ns_net, ns_subnet = north_south.bridge_for(central, top, gateway,
+                                               router_pods)
+    ns_needed = bool(gateway) and bool(router_pods - {gateway.pod_id})
+    fips = floatingips.Plan(central, top, gateway, router_pods)
+    gw_pod = gateway.pod_id if gateway else None
+
     # Pods are independent of each other here: work on them at once.
-    ips = _each_pod(desired, lambda pod_id: _ensure_pieces(
-        pods[pod_id], top, desired[pod_id], bridge_subnet, bridge_id))
+    ips = _each_pod(router_pods, lambda pod_id: _ensure_pieces(
+        pods[pod_id], top, desired.get(pod_id, []),
+        bridge_subnet if pod_id in desired else None, bridge_id,
+        ns_subnet))
     bridge_ips = {pod_id: ip for pod_id, ip in ips.items() if ip}
-    bridge_cidr = bridge_subnet.cidr if bridge_subnet else None
+    # Floating IPs no longer wanted go before any gateway changes.
+    remote_kept = _each_pod(router_pods - {gw_pod}, lambda pod_id: (
+        fips.prune_remote(_pod(pods[pod_id]), pod_id)))
+    remote = {k: v for kept in remote_kept.values() for k, v in kept.items()}
+    gw_kept = (fips.prune_gateway(_pod(pods[gw_pod]), ns_net, remote)
+               if gw_pod else {})
+    ns_ips = _each_pod(router_pods, lambda pod_id: north_south.converge(
+        _pod(pods[pod_id]), pod_id, top, gateway, ns_net, ns_subnet,
+        ns_needed))
+    ns_ips = {pod_id: ip for pod_id, ip in ns_ips.items() if ip}
 
     def set_routes(pod_id):
         conn = _pod(pods[pod_id])
-        routes = _routes(top, pod_id, desired, bridge_ips, bridge_cidr)
+        local = [s.cidr for s in desired.get(pod_id, [])]
+        via = {}
+        if pod_id in bridge_ips:
+            local.append(bridge_subnet.cidr)
+            via = dict(bridge_ips)
+        if ns_needed:
+            local.append(ns_subnet.cidr)
+        if pod_id == gw_pod:
+            local += [s.cidr for s in gateway.subnets]
+            for other, ip in ns_ips.items():
+                via.setdefault(other, ip)
+        routes = _routes(top, pod_id, desired, via, local)
         current = sorted(conn.get_router(router_id).routes or [],
                          key=lambda r: (r['destination'], r['nexthop']))
         if current != routes:
             conn.update_router(router_id, routes=routes)
             LOG.info('Router %s in pod %s routes: %s', router_id,
                      pods[pod_id]['region_name'], routes)
-    _each_pod(desired, set_routes)
+    _each_pod(router_pods, set_routes)
+
+    if gateway:
+        made = _each_pod(router_pods - {gw_pod}, lambda pod_id: (
+            fips.ensure_remote(_pod(pods[pod_id]), pod_id, ns_net,
+                               remote_kept[pod_id])))
+        remote = {k: v for m in made.values() for k, v in m.items()}
+        fips.copy_status(fips.ensure_gateway(_pod(pods[gw_pod]), ns_net,
+                                             remote, gw_kept))
     if bridge_subnet is None:
-        for pod_id in desired:
+        for pod_id in router_pods:
             bridge.remove_unused(_pod(pods[pod_id]), project_id)
         bridge.remove_unused(central, project_id)
+    if not ns_needed:
+        north_south.remove_bridge(
+            [_pod(pods[p]) for p in router_pods], central, router_id)
