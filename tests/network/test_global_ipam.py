@@ -12,8 +12,10 @@ WORKERS = 16
 
 
 def test_concurrent_ports_over_two_pods(cloud, sandbox):
+    # One L2 segment in both pods (cross-pod VxLAN), one subnet.
     net = cloud.central.network.create_network(
-        name='ipam-load', availability_zone_hints=['az1', 'az2'])
+        name='ipam-load', availability_zone_hints=['az1', 'az2'],
+        provider_network_type='vxlan')
     subnet = cloud.central.network.create_subnet(
         network_id=net.id, cidr='10.50.0.0/23', ip_version=4)
     local = threading.local()

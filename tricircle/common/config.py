@@ -93,10 +93,29 @@ bridge_opts = [
 ]
 
 
+l2_opts = [
+    cfg.ListOpt('cross_pod_network_types', default=['shared_vlan', 'vxlan'],
+                help='Central network types whose segment reaches every '
+                     'pod (same VLAN id on a shared physnet, or same VNI): '
+                     'only these networks may live in more than one pod; '
+                     'any other network stays in the first pod that uses '
+                     'it.'),
+    cfg.BoolOpt('span_unhinted_networks', default=True,
+                help='Whether a cross-pod type network without '
+                     'availability_zone_hints may be used in several pods; '
+                     'when False it stays in the first pod that uses it.'),
+    cfg.StrOpt('shadow_agent_type', default='Open vSwitch agent',
+               help='Agent type of the records a pod keeps for the remote '
+                    'hosts of shadow ports, so that its L2 population '
+                    'reaches their VTEPs; match the pods\' L2 agent.'),
+]
+
+
 def register_network_opts(conf=CONF):
     """Options of the plugins that run inside neutron-api."""
     conf.register_opts(network_opts, group='tricircle')
     conf.register_opts(bridge_opts, group='tricircle')
+    conf.register_opts(l2_opts, group='tricircle')
     conf.register_opts(client_opts, group='client')
 
 

@@ -26,6 +26,8 @@ RESOURCE_TYPES = (
 
 # XJob job types.
 JOB_ROUTER_SETUP = 'router_setup'
+JOB_SEG_RULE_SETUP = 'seg_rule_setup'
+JOB_SHADOW_PORT_SETUP = 'shadow_port_setup'
 
 # Asynchronous job states.
 JS_NEW = 'NEW'

@@ -11,6 +11,7 @@ def list_opts():
         ('DEFAULT', itertools.chain(config.api_opts)),
         ('client', itertools.chain(config.client_opts)),
         ('tricircle', itertools.chain(config.network_opts,
-                                      config.bridge_opts)),
+                                      config.bridge_opts,
+                                      config.l2_opts)),
         ('xjob', itertools.chain(xjob_opts.xjob_opts)),
     ]

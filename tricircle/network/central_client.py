@@ -174,6 +174,12 @@ class AdminClient:
             except t_exc.CentralNotFound:
                 pass
 
+    def routings(self, top_id, resource_type):
+        """Where ``top_id`` lives, in every pod."""
+        return self.api.request(
+            'GET', '/routings?top_id=%s&resource_type=%s'
+            % (top_id, resource_type))['routings']
+
     def add_job(self, job_type, resource_id, project_id):
         """Queue an XJob job (coalesced by the Admin API with any pending
         one for the same resource)."""

@@ -19,6 +19,7 @@ from tricircle.common import config
 from tricircle.db import api as db_api
 from tricircle.db import core
 from tricircle.network import placement
+from tricircle.network import segments
 
 LOG = logging.getLogger(__name__)
 
@@ -41,7 +42,29 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         net = network['network']
         if net.get(external_net.EXTERNAL) is True:
             self._check_external_placement(net.get(az_def.AZ_HINTS))
-        return super().create_network(context, network)
+        result = super().create_network(context, network)
+        try:
+            self._check_span(result)
+        except n_exc.InvalidInput:
+            # Nothing half-made: the segment goes back to the pool.
+            super().delete_network(context, result['id'])
+            raise
+        return result
+
+    @staticmethod
+    def _check_span(network):
+        """Hints naming several pods ask for one L2 segment across them:
+        only the cross-pod types give that."""
+        if len(placement.hinted_pods(network.get(az_def.AZ_HINTS))) < 2:
+            return
+        types = cfg.CONF.tricircle.cross_pod_network_types
+        net_type = segments.network_type(network)
+        if net_type not in types:
+            raise n_exc.InvalidInput(error_message=(
+                'availability_zone_hints %s name several pods, but a %s '
+                'network does not span pods; use provider:network_type %s'
+                % (', '.join(network[az_def.AZ_HINTS]), net_type,
+                   ' or '.join(types))))
 
     def update_network(self, context, id, network):
         net = network['network']

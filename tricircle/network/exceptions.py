@@ -39,6 +39,13 @@ class NetworkNotInPod(n_exc.BadRequest):
                '%(hints)s; pod %(region)s (AZ %(az)s) is not one of them.')
 
 
+class NetworkInAnotherPod(n_exc.Conflict):
+    message = ('Network %(net_id)s already lives in another pod and its '
+               'type %(type)s does not span pods (cross-pod types: '
+               '%(types)s; a network without availability_zone_hints spans '
+               'pods only if span_unhinted_networks is set)')
+
+
 def from_response(status, body_message):
     """The neutron-lib exception matching central's HTTP status."""
     if status == 400:

@@ -26,6 +26,7 @@ from tricircle.common import exceptions as t_common_exc
 from tricircle.network import central_client
 from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
+from tricircle.network import shadow_ports
 
 LOG = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
             except t_exc.CentralNotFound:
                 raise n_exc.NetworkNotFound(net_id=net_id)
             self._check_zone(top)
+            self._check_span(top)
             body = {'id': net_id, 'name': top['name'],
                     'project_id': top['project_id'],
                     'admin_state_up': top['admin_state_up'],
@@ -146,6 +148,8 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
             else:
                 self._record(net_id, top['project_id'], constants.RT_NETWORK)
                 self._extend_routers(net_id, top['project_id'])
+                if body.get('provider:network_type') == shadow_ports.VXLAN:
+                    self._queue_shadows(net_id, top['project_id'])
         for subnet in self.central.list_subnets(net_id):
             self._ensure_subnet(context, subnet['id'], subnet)
         return net
@@ -287,6 +291,8 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                 super().delete_port(context.elevated(), top['id'],
                                     l3_port_check=False)
                 self.central.delete_port(top['id'])
+        if _given(attrs.get('binding:host_id')) and attrs['binding:host_id']:
+            self._bound_port_changed(context, net_id, body['project_id'])
         return result
 
     def create_port_bulk(self, context, ports):
@@ -301,6 +307,11 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
             # keeps the twin as it made it (deletable, holding the IP).
             changes.pop('device_owner')
             changes.pop('device_id', None)
+        if changes and super().get_port(
+                context.elevated(), id, fields=['device_owner'])[
+                'device_owner'] == constants.DEVICE_OWNER_SHADOW:
+            # A stand-in: central's port belongs to another pod.
+            changes = {}
         if changes:
             # Central first: it may refuse (an IP taken elsewhere), and then
             # the pod must not have changed either.
@@ -311,19 +322,28 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
             if top is not None and ('fixed_ips' in changes or
                                     'mac_address' in changes):
                 self._adopt_top_addresses(context, attrs, top)
-        return super().update_port(context, id, port)
+        result = super().update_port(context, id, port)
+        if 'binding:host_id' in attrs and result.get(
+                'device_owner') != constants.DEVICE_OWNER_SHADOW:
+            self._bound_port_changed(context, result['network_id'],
+                                     result['project_id'])
+        return result
 
     def delete_port(self, context, id, l3_port_check=True):
         try:
-            owner = super().get_port(context.elevated(), id,
-                                     fields=['device_owner'])['device_owner']
+            old = super().get_port(context.elevated(), id, fields=[
+                'device_owner', 'network_id', 'project_id',
+                'binding:host_id'])
         except n_exc.PortNotFound:
-            owner = None
+            old = {}
         super().delete_port(context, id, l3_port_check=l3_port_check)
-        if owner == constants.DEVICE_OWNER_SHADOW:
+        if old.get('device_owner') == constants.DEVICE_OWNER_SHADOW:
             # A stand-in: the central port belongs to another pod.
             self._forget(id, constants.RT_SHADOW_PORT)
             return
+        if old.get('binding:host_id'):
+            self._bound_port_changed(context, old['network_id'],
+                                     old['project_id'])
         try:
             self.central.delete_port(id)
             self._forget(id, constants.RT_PORT)
@@ -360,6 +380,14 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                 'central port %s is on network %s, not %s' % (
                     top_id, top['network_id'], attrs['network_id'])))
         self._adopt_top_addresses(context, attrs, top)
+        profile = attrs.get('binding:profile')
+        host = attrs.get('binding:host_id')
+        if _given(host) and host and _given(profile) and \
+                profile.get('vtep_ip'):
+            # The pod's L2 population learns the remote VTEP from this.
+            self.create_or_update_agent(
+                context.elevated(),
+                shadow_ports.shadow_agent_state(host, profile['vtep_ip']))
         result = super().create_port(context, port)
         self._record(top_id, top['project_id'], constants.RT_SHADOW_PORT)
         LOG.info('Shadow of central port %s (%s) made in pod %s', top_id,
@@ -409,6 +437,41 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
             raise t_exc.NetworkNotInPod(net_id=top['id'], hints=hints,
                                         region=pod['region_name'],
                                         az=pod['az_name'])
+
+    def _check_span(self, top):
+        """Only a network whose segment reaches every pod (shared VLAN,
+        VxLAN) may live in a second pod; others stay where first used."""
+        elsewhere = [r for r in self.admin.routings(top['id'],
+                                                    constants.RT_NETWORK)
+                     if r['pod_id'] != self.admin.pod_id]
+        if not elsewhere:
+            return
+        conf = cfg.CONF.tricircle
+        net_type = segments.network_type(top)
+        hinted = bool(top.get('availability_zone_hints'))
+        if net_type not in conf.cross_pod_network_types or not (
+                hinted or conf.span_unhinted_networks):
+            raise t_exc.NetworkInAnotherPod(
+                net_id=top['id'], type=net_type,
+                types=', '.join(conf.cross_pod_network_types))
+
+    def _bound_port_changed(self, context, net_id, project_id):
+        """A bound port of a VxLAN network came, moved or went: the other
+        pods' shadows of it follow (shadow_port_setup)."""
+        net = super().get_network(context.elevated(), net_id)
+        if net.get('provider:network_type') == shadow_ports.VXLAN:
+            self._queue_shadows(net_id, project_id)
+
+    def _queue_shadows(self, net_id, project_id):
+        try:
+            job = self.admin.add_job(constants.JOB_SHADOW_PORT_SETUP,
+                                     net_id, project_id)
+            LOG.info('Queued job %s for the shadow ports of network %s',
+                     job['id'], net_id)
+        except (n_exc.NeutronException, t_common_exc.TricircleError) as e:
+            LOG.warning('Shadow ports of network %s not queued (%s); an '
+                        'audit or a redo of the job will converge them',
+                        net_id, e)
 
     def _central_network(self, net_id):
         try:

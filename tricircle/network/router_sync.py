@@ -15,8 +15,6 @@ running it twice, or after a crash half-way, ends in the same state:
   router uses.
 """
 
-from concurrent import futures
-
 import netaddr
 import openstack.exceptions as os_exc
 from oslo_log import log as logging
@@ -32,6 +30,7 @@ from tricircle.network import regions
 
 LOG = logging.getLogger(__name__)
 _pod = regions.pod
+_each_pod = regions.each_pod
 
 
 def _desired(central, router_id, pods):
@@ -178,15 +177,6 @@ def _record(router_id, pod, project_id):
             'resource_type': constants.RT_ROUTER})
     except t_exc.DuplicateRouting:
         pass
-
-
-def _each_pod(pod_ids, work):
-    """``{pod_id: work(pod_id)}``, the pods handled concurrently; the
-    first failure is raised once all have finished."""
-    pod_ids = list(pod_ids)
-    with futures.ThreadPoolExecutor(max(1, len(pod_ids))) as pool:
-        running = {pod_id: pool.submit(work, pod_id) for pod_id in pod_ids}
-    return {pod_id: f.result() for pod_id, f in running.items()}
 
 
 def setup(router_id, project_id=None):

@@ -33,3 +33,8 @@ def bottom_provider_attrs(top):
         attrs[provider_net.SEGMENTATION_ID] = seg[
             provider_net.SEGMENTATION_ID]
     return attrs
+
+
+def network_type(top):
+    """Central network type of ``top`` (a network dict)."""
+    return _segment_of(top).get(provider_net.NETWORK_TYPE)

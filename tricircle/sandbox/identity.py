@@ -4,7 +4,8 @@ Neutron's ``noauth`` pipeline makes every request the cloud admin, even one
 that names a project. The sandbox swaps its ``fake_project_id`` filter for
 this one: a request carrying ``X-Project-Id`` acts as that project with the
 roles in ``X-Roles`` (so Neutron's policies and project scoping apply), and
-one carrying none stays the admin, as the plugins' and XJob's clients are.
+one carrying none is the admin and a service, as the plugins' and XJob's
+clients are.
 Nothing is authenticated; ``--keystone`` sandboxes use real tokens instead.
 """
 
@@ -24,6 +25,10 @@ class HeaderIdentity(base.ConfigurableMiddleware):
         if not ctx.project_id:
             ctx.project_id = 'fake_project_id'
             ctx = ctx.elevated()
+            # Also a service, as Nova and XJob are: Neutron lets only the
+            # service role write binding:profile.
+            if 'service' not in ctx.roles:
+                ctx.roles.append('service')
         req.environ['neutron.context'] = ctx
         return self.application
 

@@ -75,6 +75,12 @@ JOB_TYPES = {
                      extra=_sleep_extra),
     'router_setup': JobType('tricircle.xjob.handlers.router.setup',
                             resource_id=uuid_resource_id),
+    # resource: a central security group; its rules in every pod using it.
+    'seg_rule_setup': JobType('tricircle.xjob.handlers.security_group.setup',
+                              resource_id=uuid_resource_id),
+    # resource: a central network; shadow ports of its cross-pod ports.
+    'shadow_port_setup': JobType('tricircle.xjob.handlers.network.setup',
+                                 resource_id=uuid_resource_id),
 }
 
 
