@@ -120,6 +120,38 @@ class CentralClient:
         raise t_exc.CentralError(status=409, msg='gateway IP of subnet %s '
                                  'cannot be reserved' % subnet['id'])
 
+    # -- security groups (pulled by tricircle.network.local_sg) ----------
+
+    def get_security_group(self, sg_id):
+        return self.api.request(
+            'GET', '/security-groups/%s' % sg_id)['security_group']
+
+    def get_security_group_rule(self, rule_id):
+        return self.api.request(
+            'GET', '/security-group-rules/%s' % rule_id)['security_group_rule']
+
+    def default_security_group(self, project_id):
+        """Central's default security group of a project (central makes it
+        if the project has none yet: an admin list for a project does)."""
+        found = self.api.request(
+            'GET', '/security-groups?project_id=%s&name=default'
+            % project_id)['security_groups']
+        if not found:
+            raise t_exc.CentralNotFound(
+                msg='no default security group for project %s' % project_id)
+        return found[0]
+
+    def security_groups_referring(self, sg_ids):
+        """Ids of the security groups with a rule whose remote group is one
+        of ``sg_ids``: their copies in other pods list members' IPs."""
+        if not sg_ids:
+            return []
+        query = '&'.join('remote_group_id=%s' % i for i in sorted(sg_ids))
+        rules = self.api.request(
+            'GET', '/security-group-rules?fields=security_group_id&' +
+            query)['security_group_rules']
+        return sorted({r['security_group_id'] for r in rules})
+
     def router_ids_on_network(self, net_id):
         ports = self.api.request(
             'GET', '/ports?network_id=%s&device_owner=%s' % (

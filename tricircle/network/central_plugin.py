@@ -7,18 +7,25 @@ registered in the Tricircle DB, and a network's ``availability_zones`` are
 the pods it has been materialised in.
 """
 
+from neutron.objects import securitygroup as sg_obj
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib.api.definitions import availability_zone as az_def
 from neutron_lib.api.definitions import external_net
+from neutron_lib.callbacks import events
+from neutron_lib.callbacks import registry
+from neutron_lib.callbacks import resources
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.common import config
+from tricircle.common import constants
 from tricircle.db import api as db_api
 from tricircle.db import core
+from tricircle.db import jobs
 from tricircle.network import placement
+from tricircle.xjob import rpc
 from tricircle.network import segments
 
 LOG = logging.getLogger(__name__)
@@ -36,6 +43,10 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
                                        cfg.OptGroup('tricircle'))
         core.configure(cfg.CONF.tricircle.db_connection)
         super().__init__()
+        for event in (events.AFTER_CREATE, events.AFTER_UPDATE,
+                      events.AFTER_DELETE):
+            registry.subscribe(self._sg_members_changed, resources.PORT,
+                               event)
         LOG.info('Tricircle central plugin started')
 
     def create_network(self, context, network):
@@ -129,3 +140,79 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         hints alone do not count: nothing is in a pod until it is used)."""
         return sorted({pod['az_name'] for pod in placement.network_pods(
             {'id': network.id}) if pod['az_name']})
+
+    # -- security groups: pods follow through seg_rule_setup jobs ----------
+    # Each hook runs after Neutron committed the change, so the job reads
+    # it; a group no pod holds yet needs no job (a pod pulls it whole).
+
+    def create_security_group_rule(self, context, security_group_rule):
+        rule = super().create_security_group_rule(context,
+                                                  security_group_rule)
+        self._sg_sync(rule['security_group_id'], rule['project_id'])
+        return rule
+
+    def create_security_group_rule_bulk(self, context, security_group_rules):
+        rules = super().create_security_group_rule_bulk(
+            context, security_group_rules)
+        for sg_id, project_id in sorted({(r['security_group_id'],
+                                          r['project_id']) for r in rules}):
+            self._sg_sync(sg_id, project_id)
+        return rules
+
+    def delete_security_group_rule(self, context, id):
+        rule = self.get_security_group_rule(context, id)
+        super().delete_security_group_rule(context, id)
+        self._sg_sync(rule['security_group_id'], rule['project_id'])
+
+    def update_security_group(self, context, id, security_group):
+        sg = super().update_security_group(context, id, security_group)
+        self._sg_sync(id, sg['project_id'])
+        return sg
+
+    def delete_security_group(self, context, id):
+        # Rules naming it as remote group go with it (a cascade, without
+        # rule events): their groups' IP rules in pods must go too.
+        dependants = self._sgs_referring(context, [id]) - {id}
+        super().delete_security_group(context, id)
+        for sg_id in sorted({id} | dependants):
+            self._sg_sync(sg_id)
+
+    def _sg_members_changed(self, resource, event, trigger, payload):
+        """A port joining or leaving groups (or changing IPs) changes the
+        IP rules that stand for remote-group rules in other pods."""
+        try:
+            port = payload.states[-1]
+            sg_ids = set(port.get('security_groups') or ())
+            if event == events.AFTER_UPDATE:
+                old = payload.states[0]
+                if (old.get('security_groups') == port.get('security_groups')
+                        and old.get('fixed_ips') == port.get('fixed_ips')):
+                    return
+                sg_ids |= set(old.get('security_groups') or ())
+            for sg_id in sorted(self._sgs_referring(payload.context,
+                                                    sg_ids)):
+                self._sg_sync(sg_id)
+        except Exception:
+            # The port change stands; an admin seg_rule_setup catches up.
+            LOG.exception('Security group jobs for port %s not queued',
+                          payload.resource_id)
+
+    @staticmethod
+    def _sgs_referring(context, sg_ids):
+        """Groups with a rule whose remote group is one of ``sg_ids``."""
+        if not sg_ids:
+            return set()
+        return {r.security_group_id for r in sg_obj.SecurityGroupRule.
+                get_objects(context.elevated(),
+                            remote_group_id=sorted(sg_ids))}
+
+    @staticmethod
+    def _sg_sync(sg_id, project_id=None):
+        if not db_api.list_routings(None, {
+                'top_id': sg_id, 'resource_type': constants.RT_SG}):
+            return
+        job = jobs.register_job(None, constants.JOB_SEG_RULE_SETUP, sg_id,
+                                project_id)
+        rpc.wake(constants.JOB_SEG_RULE_SETUP, sg_id)
+        LOG.info('Queued %s job %s for security group %s',
+                 constants.JOB_SEG_RULE_SETUP, job['id'], sg_id)

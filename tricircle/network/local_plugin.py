@@ -25,6 +25,7 @@ from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
 from tricircle.network import central_client
 from tricircle.network import exceptions as t_exc
+from tricircle.network import local_sg
 from tricircle.network import segments
 from tricircle.network import shadow_ports
 
@@ -34,11 +35,12 @@ LOG = logging.getLogger(__name__)
 _TOP_PORT_ATTRS = ('name', 'description', 'network_id', 'admin_state_up',
                    'device_owner', 'device_id', 'mac_address', 'fixed_ips',
                    'binding:host_id', 'allowed_address_pairs',
-                   'port_security_enabled')
+                   'port_security_enabled', 'security_groups')
 # Of those, what an update in the pod reports back to central.
 _TOP_PORT_UPDATES = ('name', 'description', 'admin_state_up', 'device_owner',
                      'device_id', 'binding:host_id', 'mac_address',
-                     'fixed_ips', 'allowed_address_pairs')
+                     'fixed_ips', 'allowed_address_pairs',
+                     'security_groups')
 
 
 # Ports a pod's L3 plugin makes for bottom routers and floating IPs.
@@ -50,7 +52,8 @@ def _given(value):
     return value is not n_const.ATTR_NOT_SPECIFIED and value is not None
 
 
-class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
+class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
+                           ml2_plugin.Ml2Plugin):
     """ML2 whose networks, subnets and addresses come from central."""
 
     def __init__(self):
@@ -278,6 +281,7 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
             return super().create_port(context, port)
         try:
             self._adopt_top_addresses(context, attrs, top)
+            sg_jobs = self._adopt_top_security_groups(context, attrs, top)
             result = super().create_port(context, port)
         except Exception:
             with excutils.save_and_reraise_exception():
@@ -293,6 +297,7 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                 self.central.delete_port(top['id'])
         if _given(attrs.get('binding:host_id')) and attrs['binding:host_id']:
             self._bound_port_changed(context, net_id, body['project_id'])
+        self._queue_sg_jobs(sg_jobs, body['project_id'])
         return result
 
     def create_port_bulk(self, context, ports):
@@ -312,9 +317,12 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
                 'device_owner'] == constants.DEVICE_OWNER_SHADOW:
             # A stand-in: central's port belongs to another pod.
             changes = {}
+        sg_jobs = None
         if changes:
             # Central first: it may refuse (an IP taken elsewhere), and then
             # the pod must not have changed either.
+            old_sgs = (self._port_security_groups(context, id)
+                       if 'security_groups' in changes else ())
             try:
                 top = self.central.update_port(id, changes)
             except t_exc.CentralNotFound:
@@ -322,7 +330,11 @@ class TricircleLocalPlugin(ml2_plugin.Ml2Plugin):
             if top is not None and ('fixed_ips' in changes or
                                     'mac_address' in changes):
                 self._adopt_top_addresses(context, attrs, top)
+            if top is not None and 'security_groups' in changes:
+                sg_jobs = self._adopt_top_security_groups(context, attrs,
+                                                          top, old_sgs)
         result = super().update_port(context, id, port)
+        self._queue_sg_jobs(sg_jobs, result['project_id'])
         if 'binding:host_id' in attrs and result.get(
                 'device_owner') != constants.DEVICE_OWNER_SHADOW:
             self._bound_port_changed(context, result['network_id'],

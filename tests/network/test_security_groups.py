@@ -1,0 +1,222 @@
+"""Security groups across pods (issue #6): made and edited on central,
+copied (same group and rule ids) to the pods whose ports use them, and kept
+in sync by XJob's ``seg_rule_setup`` jobs; a remote-group rule also stands
+for the group's members in the other pod as IP rules.
+
+A tenant works on central and creates its VM ports through each pod's own
+Neutron; each pod's Neutron is then read directly.
+"""
+
+import openstack.exceptions as os_exc
+import pytest
+
+from tests.network.helpers import wait_jobs
+
+TENANT = 'sg-tenant'
+EXPANDED = 'tricircle:'
+
+
+@pytest.fixture(scope='module')
+def tenant(cloud):
+    return cloud.tenant(TENANT).network
+
+
+@pytest.fixture(scope='module')
+def sg(cloud, tenant):
+    """ssh, icmp, and every member of the group itself, inbound."""
+    group = tenant.create_security_group(name='web', description='sg test')
+    tenant.create_security_group_rule(
+        security_group_id=group.id, direction='ingress', ether_type='IPv4',
+        protocol='tcp', port_range_min=22, port_range_max=22,
+        remote_ip_prefix='0.0.0.0/0')
+    tenant.create_security_group_rule(
+        security_group_id=group.id, direction='ingress', ether_type='IPv4',
+        protocol='icmp')
+    tenant.create_security_group_rule(
+        security_group_id=group.id, direction='ingress', ether_type='IPv4',
+        remote_group_id=group.id)
+    return group
+
+
+@pytest.fixture(scope='module')
+def ports(cloud, tenant, sg):
+    """``{region: port}``: a VM port in each pod, using the group."""
+    made = {}
+    for n, region in enumerate(('Pod1', 'Pod2'), 1):
+        net = tenant.create_network(name='sg-' + region,
+                                    availability_zone_hints=['az%d' % n])
+        tenant.create_subnet(network_id=net.id, ip_version=4,
+                             cidr='10.30.%d.0/24' % n)
+        made[region] = cloud.tenant(TENANT, region).network.create_port(
+            network_id=net.id, name='vm-' + region,
+            security_group_ids=[sg.id])
+    wait_jobs(cloud, sg.id)
+    return made
+
+
+def central_rules(cloud, sg_id):
+    return {r['id']: r for r in
+            cloud.central.network.get_security_group(sg_id)
+            .security_group_rules}
+
+
+def pod_rules(cloud, region, sg_id):
+    """(copied rules by id, {(description, remote_ip_prefix)} of the IP
+    rules standing for remote members)."""
+    group = cloud.pods[region].network.get_security_group(sg_id)
+    copied, expanded = {}, set()
+    for rule in group.security_group_rules:
+        if (rule['description'] or '').startswith(EXPANDED):
+            expanded.add((rule['description'], rule['remote_ip_prefix']))
+        else:
+            copied[rule['id']] = rule
+    return copied, expanded
+
+
+def remote_rule(cloud, sg_id):
+    return next(r for r in central_rules(cloud, sg_id).values()
+                if r['remote_group_id'] == sg_id)
+
+
+def assert_in_sync(cloud, sg_id, ports):
+    """Each pod: central's rules, same ids and match; and the other pod's
+    member as an IP rule of the remote-group rule."""
+    top = central_rules(cloud, sg_id)
+    remote = remote_rule(cloud, sg_id)
+    keys = ('direction', 'ethertype', 'protocol', 'port_range_min',
+            'port_range_max', 'remote_ip_prefix', 'remote_group_id',
+            'description')
+    for region, other in (('Pod1', 'Pod2'), ('Pod2', 'Pod1')):
+        copied, expanded = pod_rules(cloud, region, sg_id)
+        assert sorted(copied) == sorted(top), region
+        for rule_id, rule in top.items():
+            assert {k: copied[rule_id][k] for k in keys} == \
+                {k: rule[k] for k in keys}, (region, rule_id)
+        other_ip = ports[other].fixed_ips[0]['ip_address']
+        assert expanded == {(EXPANDED + remote['id'], other_ip + '/32')}, \
+            region
+
+
+def test_group_and_rules_follow_the_ports(cloud, sg, ports):
+    for region, port in ports.items():
+        local = cloud.pods[region].network.get_port(port.id)
+        assert local.security_group_ids == [sg.id]
+        copy = cloud.pods[region].network.get_security_group(sg.id)
+        assert (copy.name, copy.description, copy.project_id) == (
+            'web', 'sg test', TENANT)
+    assert_in_sync(cloud, sg.id, ports)
+    assert sorted(r['pod_id'] for r in cloud.routings(
+        top_id=sg.id, resource_type='security_group')) == sorted(
+        cloud.pod_ids.values())
+    # A port without groups has the project's default group, central's.
+    default = next(cloud.central.network.security_groups(
+        project_id=TENANT, name='default'))
+    top = cloud.central.network.get_port(ports['Pod1'].id)
+    assert top.security_group_ids == [sg.id]
+    plain = cloud.tenant(TENANT, 'Pod1').network.create_port(
+        network_id=ports['Pod1'].network_id, name='plain')
+    try:
+        assert plain.security_group_ids == [default.id]
+        assert cloud.central.network.get_port(
+            plain.id).security_group_ids == [default.id]
+        assert [g.id for g in cloud.pods['Pod1'].network.security_groups(
+            project_id=TENANT, name='default')] == [default.id]
+    finally:
+        cloud.pods['Pod1'].network.delete_port(plain.id)
+
+
+def test_rule_added_and_removed_everywhere(cloud, tenant, sg, ports):
+    rule = tenant.create_security_group_rule(
+        security_group_id=sg.id, direction='ingress', ether_type='IPv4',
+        protocol='tcp', port_range_min=80, port_range_max=81)
+    wait_jobs(cloud, sg.id)
+    for region in ports:
+        assert rule.id in pod_rules(cloud, region, sg.id)[0], region
+    assert_in_sync(cloud, sg.id, ports)
+
+    tenant.delete_security_group_rule(rule.id)
+    wait_jobs(cloud, sg.id)
+    assert rule.id not in central_rules(cloud, sg.id)
+    for region in ports:
+        assert rule.id not in pod_rules(cloud, region, sg.id)[0], region
+    assert_in_sync(cloud, sg.id, ports)
+
+
+@pytest.mark.parametrize('bad', [
+    {'protocol': 'bogus'},
+    {'protocol': 'tcp', 'port_range_min': 90, 'port_range_max': 80},
+    {'protocol': 'udp', 'port_range_min': 70000, 'port_range_max': 70000},
+])
+def test_bad_rule_refused_on_central(cloud, tenant, sg, ports, bad):
+    before = {region: pod_rules(cloud, region, sg.id) for region in ports}
+    with pytest.raises(os_exc.BadRequestException):
+        tenant.create_security_group_rule(
+            security_group_id=sg.id, direction='ingress', ether_type='IPv4',
+            **bad)
+    assert {region: pod_rules(cloud, region, sg.id)
+            for region in ports} == before
+    assert_in_sync(cloud, sg.id, ports)
+
+
+def test_admin_redo_restores_a_pod(cloud, sg, ports):
+    """Rules changed behind Tricircle's back in a pod come back as central
+    has them when an admin queues the group's job by hand."""
+    pod = cloud.pods['Pod1'].network
+    ssh = next(r for r in central_rules(cloud, sg.id).values()
+               if r['port_range_min'] == 22)
+    pod.delete_security_group_rule(ssh['id'])
+    copied, expanded = pod_rules(cloud, 'Pod1', sg.id)
+    [(_desc, prefix)] = expanded
+    stray = next(r for r in pod.get_security_group(sg.id).security_group_rules
+                 if r['remote_ip_prefix'] == prefix)
+    pod.delete_security_group_rule(stray['id'])
+    pod.create_security_group_rule(
+        security_group_id=sg.id, direction='ingress', ether_type='IPv4',
+        protocol='udp', port_range_min=53, port_range_max=53)
+    assert ssh['id'] not in pod_rules(cloud, 'Pod1', sg.id)[0]
+
+    resp = cloud.admin.post('/v1.0/jobs', json={'job': {
+        'type': 'seg_rule_setup', 'resource_id': sg.id}})
+    assert resp.status_code in (200, 201, 202), resp.text
+    wait_jobs(cloud, sg.id)
+    assert_in_sync(cloud, sg.id, ports)
+    assert ssh['id'] in pod_rules(cloud, 'Pod1', sg.id)[0]
+
+
+def test_port_update_changes_groups_through_central(
+        cloud, tenant, sg, ports):
+    """A pod port given another group: central first, the group copied."""
+    other = tenant.create_security_group(name='db')
+    tenant.create_security_group_rule(
+        security_group_id=other.id, direction='ingress', ether_type='IPv4',
+        protocol='tcp', port_range_min=5432, port_range_max=5432)
+    pod = cloud.tenant(TENANT, 'Pod1').network
+    port_id = ports['Pod1'].id
+    pod.update_port(port_id, security_group_ids=[sg.id, other.id])
+    assert sorted(cloud.central.network.get_port(
+        port_id).security_group_ids) == sorted([sg.id, other.id])
+    assert sorted(pod_rules(cloud, 'Pod1', other.id)[0]) == sorted(
+        central_rules(cloud, other.id))
+    pod.update_port(port_id, security_group_ids=[sg.id])
+    assert cloud.central.network.get_port(port_id).security_group_ids == [
+        sg.id]
+    wait_jobs(cloud, sg.id)
+    assert_in_sync(cloud, sg.id, ports)
+
+
+def test_member_leaving_and_group_deleted(cloud, tenant, sg, ports):
+    """Pod2's port goes: Pod1 no longer lists its IP. Then the group,
+    deleted on central, leaves both pods."""
+    cloud.pods['Pod2'].network.delete_port(ports['Pod2'].id)
+    wait_jobs(cloud, sg.id)
+    assert pod_rules(cloud, 'Pod1', sg.id)[1] == set()
+    assert sorted(pod_rules(cloud, 'Pod1', sg.id)[0]) == sorted(
+        central_rules(cloud, sg.id))
+
+    cloud.pods['Pod1'].network.delete_port(ports['Pod1'].id)
+    tenant.delete_security_group(sg.id)
+    wait_jobs(cloud, sg.id)
+    for region in ports:
+        with pytest.raises(os_exc.NotFoundException):
+            cloud.pods[region].network.get_security_group(sg.id)
+    assert cloud.routings(top_id=sg.id, resource_type='security_group') == []
