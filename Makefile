@@ -3,10 +3,12 @@ VENV   := .venv
 PYTEST := $(VENV)/bin/pytest
 PYTEST_ARGS ?=
 
-.PHONY: install test demo clean
+.PHONY: install test demo clean policy-sample
 
-# Virtualenv with the project and its test extras, plus the Debian packages
-# of the database servers the tests start (MariaDB, PostgreSQL).
+# Virtualenv with the project and its test extras, Keystone in its own
+# virtualenv (.venv-keystone, for the --keystone sandbox and its tests), plus
+# the Debian packages of the database servers the tests start (MariaDB,
+# PostgreSQL).
 install:
 	bash tools/install-deps.sh
 
@@ -16,6 +18,13 @@ test: install
 demo: install
 	$(VENV)/bin/python -m tricircle.sandbox.demo
 
+# The committed policy samples, from the rules' defaults in code.
+policy-sample:
+	$(VENV)/bin/oslopolicy-sample-generator --namespace tricircle \
+	    --output-file etc/tricircle-api-policy.yaml.sample
+	$(VENV)/bin/oslopolicy-sample-generator --namespace tricircle-neutron \
+	    --output-file etc/tricircle-neutron-policy.yaml.sample
+
 clean:
-	rm -rf $(VENV) build .pytest_cache *.egg-info
+	rm -rf $(VENV) $(VENV)-keystone build .pytest_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -3,6 +3,9 @@
 #
 #  * .venv/ under the repo (python3 -m venv), with the project installed
 #    editable together with its test extras;
+#  * .venv-keystone/, Keystone (and gunicorn) in a virtualenv of its own,
+#    for `tricircle sandbox up --keystone` and tests/keystone: Keystone's
+#    pins are not Neutron's, so the two never share an environment;
 #  * the Debian packages of the database servers the tests start privately
 #    (MariaDB and PostgreSQL), only when their binaries are missing and we
 #    are root.
@@ -44,6 +47,32 @@ else
     say "Python packages up to date (.venv)"
 fi
 
+# -- Optional extras: benchmark plots, topology PNGs ------------------------
+# matplotlib (benchmarks/run_all.py) and the graphviz Python package
+# (`tricircle topology --format png`); neither changes neutron's pins.
+if ! (cd / && "$VENV/bin/python" -c 'import matplotlib, graphviz') \
+        2>/dev/null; then
+    say "pip install -e '.[bench,topology]'"
+    quiet_pip install -q -e '.[bench,topology]'
+else
+    say "bench and topology extras present (.venv)"
+fi
+
+# -- Keystone, in its own virtualenv ---------------------------------------
+KEYSTONE_VENV="$ROOT/.venv-keystone"
+KEYSTONE_REQ="keystone==30.0.0"
+if [ ! -x "$KEYSTONE_VENV/bin/python" ]; then
+    say "creating virtualenv $KEYSTONE_VENV"
+    "$PYTHON" -m venv "$KEYSTONE_VENV"
+fi
+if ! (cd / && "$KEYSTONE_VENV/bin/python" -c 'import keystone, gunicorn') \
+        2>/dev/null || [ ! -x "$KEYSTONE_VENV/bin/keystone-manage" ]; then
+    say "pip install $KEYSTONE_REQ gunicorn (into .venv-keystone)"
+    VENV="$KEYSTONE_VENV" quiet_pip install -q "$KEYSTONE_REQ" 'gunicorn>=22'
+else
+    say "Keystone present (.venv-keystone)"
+fi
+
 # -- Debian packages of the database servers -------------------------------
 PG_BIN=/usr/lib/postgresql/15/bin
 missing=()
@@ -53,6 +82,10 @@ if ! have mariadbd || ! have mariadb-install-db; then
 fi
 if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/postgres" ]; then
     missing+=(postgresql)
+fi
+# Graphviz's `dot`, for `tricircle topology --format png` and its tests.
+if ! have dot; then
+    missing+=(graphviz)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

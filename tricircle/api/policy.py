@@ -1,7 +1,12 @@
-"""oslo.policy rules of the Admin API, with their defaults in code.
+"""oslo.policy rules of the Admin API and of Tricircle's Neutron
+extension, with their defaults in code.
 
-Everything here manages the whole cloud (pods, routings, jobs), so every
-rule defaults to admin only; operators may loosen rules in policy.yaml.
+Everything the Admin API serves manages the whole cloud (pods, routings,
+jobs, which name every tenant's resources), so every rule defaults to admin
+only; a tenant learns about its own resources from central Neutron instead.
+Operators may loosen rules in policy.yaml. Samples: ``etc/*.sample``, made
+by ``oslopolicy-sample-generator --namespace tricircle`` (Admin API) and
+``--namespace tricircle-neutron`` (central Neutron).
 """
 
 from oslo_config import cfg
@@ -55,6 +60,29 @@ _JOB_RULES = _crud('jobs', '/v1.0/jobs', [
 def list_rules():
     """Every default rule; the ``oslo.policy.policies`` entry point."""
     return _BASE + _POD_RULES + _ROUTING_RULES + _JOB_RULES
+
+
+# Central Neutron: the central L3 plugin makes a floating IP's status
+# writable, for XJob to copy the gateway pod's status up; a tenant writing
+# it would lie about its floating IP's state. Neutron loads this through
+# the ``neutron.policies`` entry point, beside its own rules.
+FIP_STATUS = 'update_floatingip:status'
+
+_NEUTRON_RULES = [
+    policy.DocumentedRuleDefault(
+        name=FIP_STATUS, check_str='rule:admin_only',
+        scope_types=['project'],
+        description='Set the status of a floating IP (XJob copies it from '
+                    'the gateway pod; admin only).',
+        operations=[{'method': 'PUT', 'path': '/floatingips/{id}'}]),
+]
+
+
+def list_neutron_rules():
+    """Rules of our Neutron extension; ``neutron.policies`` and
+    ``oslo.policy.policies`` (namespace ``tricircle-neutron``) entry
+    points."""
+    return list(_NEUTRON_RULES)
 
 
 _ENFORCER = None

@@ -88,6 +88,28 @@ def network_endpoint(region_name, conf=CONF):
     return url
 
 
+def region_in_catalog(region_name, service_type=NETWORK, conf=CONF):
+    """Whether Keystone's catalog has a ``service_type`` endpoint in
+    ``region_name``. On a miss the service token is renewed once and the
+    catalog read again: a region registered after our token was issued is
+    only in a newer token's catalog.
+
+    :raises keystoneauth1.exceptions.ClientException: Keystone unreachable.
+    """
+    sess = get_session(conf)
+    for attempt in range(2):
+        if attempt:
+            sess.invalidate()
+        try:
+            if sess.get_endpoint(service_type=service_type,
+                                 region_name=region_name,
+                                 interface=conf.client.interface):
+                return True
+        except ks_exc.EndpointNotFound:
+            pass
+    return False
+
+
 def get_connection(region_name, conf=CONF):
     """An openstacksdk Connection whose ``.network`` talks to the pod."""
     key = (id(conf), region_name)

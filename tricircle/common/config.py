@@ -33,8 +33,10 @@ api_opts = [
 client_opts = [
     cfg.URIOpt('auth_url',
                help='Keystone URL used to reach pods through the service '
-                    'catalog. Unset means no Keystone: pod endpoints come '
-                    'from pod_endpoints.'),
+                    'catalog, as the service user below (the Admin API '
+                    'also checks there that a new pod\'s region has a '
+                    'network endpoint). Unset means no Keystone: pod '
+                    'endpoints come from pod_endpoints.'),
     cfg.StrOpt('username', help='Service user Tricircle acts as in pods.'),
     cfg.StrOpt('password', secret=True, help='Password of the service user.'),
     cfg.StrOpt('project_name', default='service',

@@ -4,6 +4,11 @@ loopback, for trying Tricircle and for its tests.
 A sandbox is a folder: configs, logs, SQLite databases and ``sandbox.json``
 (URLs, regions, AZs and the processes to stop). Databases survive ``down``
 and ``up``, like a real cloud's; remove the folder to start afresh.
+
+By default nothing authenticates (``noauth``, see ``identity.py``); with
+``keystone=True`` a real Keystone runs first (``keystone.py``), every
+service validates tokens with keystonemiddleware and reaches the others as
+the service user through the catalog, as in a real multi-region cloud.
 """
 
 import json
@@ -19,6 +24,7 @@ from oslo_log import log as logging
 from tricircle.common import constants
 from tricircle.db import migration
 from tricircle.sandbox import configs
+from tricircle.sandbox import keystone
 from tricircle.sandbox import processes
 from tricircle.sandbox import xjobs
 
@@ -59,18 +65,40 @@ def _url(port):
     return 'http://%s:%d' % (HOST, port)
 
 
-def _layout(sandbox_dir, pods):
+def _layout(sandbox_dir, pods, use_keystone=False):
     """Regions, AZs and fresh ports of every server of the sandbox."""
     central = {'region_name': constants.CENTRAL_REGION, 'az_name': None,
                'neutron': _url(processes.free_port(HOST))}
     pod_list = [{'region_name': 'Pod%d' % i, 'az_name': 'az%d' % i,
                  'neutron': _url(processes.free_port(HOST))}
                 for i in range(1, pods + 1)]
-    return {'dir': sandbox_dir,
-            'admin_api': _url(processes.free_port(HOST)),
-            'central': central, 'pods': pod_list,
-            'auth': {'type': 'noauth'},
-            'tricircle_conf': os.path.join(sandbox_dir, 'tricircle.conf')}
+    layout = {'dir': sandbox_dir,
+              'admin_api': _url(processes.free_port(HOST)),
+              'central': central, 'pods': pod_list,
+              'auth': {'type': 'noauth'},
+              'tricircle_conf': os.path.join(sandbox_dir, 'tricircle.conf')}
+    if use_keystone:
+        layout['keystone'] = {'url': _url(processes.free_port(HOST))}
+    return layout
+
+
+def _merge(base, extra):
+    """Sections of ``extra`` on top of ``base`` (both section -> dict)."""
+    merged = {section: dict(options) for section, options in base.items()}
+    for section, options in (extra or {}).items():
+        merged.setdefault(section, {}).update(options)
+    return merged
+
+
+def _with_keystone(extra, layout):
+    """Keystone-mode sections over a server's own: keystonemiddleware, and
+    the service user's ``[client]`` with endpoints from the catalog only."""
+    if layout['auth']['type'] != 'password':
+        return extra
+    merged = _merge(extra or {}, keystone.service_sections(layout['auth']))
+    for option in ('pod_endpoints', 'admin_api_url'):
+        merged['client'].pop(option, None)
+    return merged
 
 
 def _neutrons(layout):
@@ -85,12 +113,31 @@ def _write_configs(layout, neutron_options):
     for server in _neutrons(layout):
         kwargs = neutron_options(server['region_name'], server['az_name'],
                                  layout)
+        kwargs['extra'] = _with_keystone(kwargs.get('extra'), layout)
         state_dir = os.path.join(layout['dir'], server['region_name'])
         server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
+    keystone_mode = layout['auth']['type'] == 'password'
     configs.write_tricircle_conf(
         layout['dir'], int(layout['admin_api'].rsplit(':', 1)[1]),
+        [] if keystone_mode else
         [(s['region_name'], s['neutron']) for s in _neutrons(layout)],
-        extra={'xjob': xjobs.OPTIONS})
+        extra=_with_keystone({'xjob': xjobs.OPTIONS}, layout))
+
+
+def _start_keystone(layout, records, timeout):
+    """Keystone first: the other services' configs need its users, and
+    the catalog needs every port of this attempt."""
+    try:
+        keystone.prepare(layout)
+        keystone.start(layout, records)
+        layout['processes'] = [_public(r) for r in records]
+        _save_state(layout['dir'], layout)  # so "down" works from now on
+        processes.wait_ready([(records[-1], records[-1]['url'])], timeout)
+        LOG.info('Keystone answers; registering regions, endpoints, '
+                 'projects and users')
+        keystone.register(layout)
+    except keystone.KeystoneError as e:
+        raise SandboxError(str(e)) from None
 
 
 def _start_all(layout, records):
@@ -127,16 +174,24 @@ def _warm_up(layout):
     that returns an item (the project's default security group) makes that
     first enforcement happen here, alone.
     """
-    sess = ks_session.Session(auth=noauth.NoAuth(), timeout=30)
+    sess = session(layout)
     for server in _neutrons(layout):
         adapter.Adapter(sess, endpoint_override=server['neutron']).get(
             '/v2.0/security-groups')
 
 
+def session(state, user=keystone.ADMIN_USER, timeout=30):
+    """A keystoneauth session acting as ``user`` (admin by default) of a
+    Keystone sandbox, or sending no token to a noauth one."""
+    if state.get('auth', {}).get('type') == 'password':
+        return keystone.session(state['auth'], user, timeout)
+    return ks_session.Session(auth=noauth.NoAuth(), timeout=timeout)
+
+
 def admin_api(state, timeout=30):
-    """A keystoneauth Adapter for the sandbox's Admin API."""
-    sess = ks_session.Session(auth=noauth.NoAuth(), timeout=timeout)
-    return adapter.Adapter(sess, endpoint_override=state['admin_api'])
+    """A keystoneauth Adapter for the sandbox's Admin API (as the admin)."""
+    return adapter.Adapter(session(state, timeout=timeout),
+                           endpoint_override=state['admin_api'])
 
 
 def _register_pods(layout):
@@ -170,10 +225,11 @@ def _running(state):
 
 
 def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
-       xjob_count=1):
+       xjob_count=1, use_keystone=False):
     """Start a sandbox in ``sandbox_dir``; return its state (sandbox.json).
 
     ``xjob_count`` XJob processes (xjob-1...) run the jobs; 0: none.
+    ``use_keystone``: a real Keystone and tokens everywhere (see keystone.py).
 
     Raises SandboxError, having stopped every process it started, when a
     server fails; a lost race for a free port is retried on new ports.
@@ -191,10 +247,12 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
     LOG.info('Upgrading the Tricircle DB in %s', sandbox_dir)
     migration.upgrade(configs.tricircle_db_url(sandbox_dir))
     for attempt in range(1, attempts + 1):
-        layout = _layout(sandbox_dir, pods)
-        _write_configs(layout, neutron_options)
+        layout = _layout(sandbox_dir, pods, use_keystone)
         records = []
         try:
+            if use_keystone:
+                _start_keystone(layout, records, timeout)
+            _write_configs(layout, neutron_options)
             _start_all(layout, records)
             xjobs.start(layout, records, xjob_count)
             layout['processes'] = [_public(r) for r in records]
