@@ -48,6 +48,13 @@ class ErrorHook(hooks.PecanHook):
             return error_response(e.code, e.type, e.msg)
         if isinstance(e, webob.exc.HTTPException):
             return None
+        if isinstance(e, RecursionError) and 'JSON' in str(e):
+            # pecan's RestController reads the JSON body while routing,
+            # before our validation: a body nested deeper than the parser's
+            # stack is bad input, not a server fault.
+            return error_response(400, 'InvalidInput',
+                                  'Invalid input: request body is not '
+                                  'valid JSON (nested too deeply)')
         LOG.exception('Unexpected error in %s %s', state.request.method,
                       state.request.path)
         return error_response(500, 'InternalError',

@@ -5,23 +5,58 @@ request never leaves a half-created row behind.
 """
 
 from oslo_serialization import jsonutils
+from oslo_utils import uuidutils
+import webob.exc
 
 from tricircle.common import exceptions as exc
 
 MAX_LIMIT = 1000
+# Beyond this a limit is not a page size but garbage (it would not fit the
+# database's integer either); below it, large limits are capped.
+LIMIT_CEILING = 2 ** 31 - 1
+MAX_FILTER_LEN = 255
+
+
+class UnsupportedMediaType(exc.TricircleError):
+    code = 415
+    message = 'Request body must be application/json, not %(content_type)s.'
+
+
+def _check_content_type(request):
+    """A body sent as form data or text is not what the caller thinks it
+    sends: refuse it rather than guess (a form post must not create a pod).
+    No Content-Type at all is taken as JSON, as curl users send it."""
+    ctype = (request.content_type or '').strip().lower()
+    if ctype and ctype != 'application/json' and not ctype.endswith('+json'):
+        raise UnsupportedMediaType(content_type=ctype)
 
 
 def parse_body(request, key):
     """The dict under ``key`` of a JSON request body."""
+    _check_content_type(request)
     try:
         body = jsonutils.loads(request.body or b'')
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
+        # RecursionError: JSON nested deeper than the parser's stack, which
+        # is garbage, not a server fault.
         raise exc.InvalidInput(reason='request body is not valid JSON')
     if not isinstance(body, dict) or not isinstance(body.get(key), dict):
         raise exc.InvalidInput(
             reason='request body must be a JSON object with a "%s" '
                    'object' % key)
+    if len(body) > 1:
+        raise exc.InvalidInput(reason='unknown key(s) beside "%s": %s' % (
+            key, ', '.join(sorted(str(k) for k in body if k != key))))
     return body[key]
+
+
+def item_only(item_id):
+    """Item methods routed on a collection URL (``DELETE /v1.0/pods``)
+    arrive without an id: that method is not allowed there (405), rather
+    than a TypeError from the missing argument (500)."""
+    if item_id is None:
+        raise webob.exc.HTTPMethodNotAllowed()
+    return item_id
 
 
 def reject_unknown(values, allowed, what):
@@ -53,18 +88,32 @@ def string(values, key, max_len, required=False, allow_empty=False):
     return value
 
 
-def pagination(params):
-    """``(limit, marker)`` from query parameters."""
-    limit = params.get('limit')
+def _single(params, key):
+    """A query parameter given once; ``?k=1&k=2`` arrives as a list."""
+    value = params.get(key)
+    if isinstance(value, (list, tuple)):
+        raise exc.InvalidInput(reason='%s given more than once' % key)
+    return value
+
+
+def pagination(params, uuid_marker=False):
+    """``(limit, marker)`` from query parameters; ``uuid_marker``: the
+    collection's ids are UUIDs, so any other marker names nothing."""
+    limit = _single(params, 'limit')
     if limit is not None:
         try:
             limit = int(limit)
         except ValueError:
             raise exc.InvalidInput(reason='limit must be an integer')
-        if limit < 1:
-            raise exc.InvalidInput(reason='limit must be positive')
+        if limit < 1 or limit > LIMIT_CEILING:
+            raise exc.InvalidInput(
+                reason='limit must be between 1 and %d' % LIMIT_CEILING)
         limit = min(limit, MAX_LIMIT)
-    return limit, params.get('marker')
+    marker = _single(params, 'marker')
+    if marker is not None and uuid_marker and not uuidutils.is_uuid_like(
+            marker):
+        raise exc.InvalidInput(reason='marker must be an id (a UUID)')
+    return limit, marker
 
 
 def filters(params, allowed):
@@ -76,6 +125,11 @@ def filters(params, allowed):
             continue
         if key not in allowed:
             raise exc.InvalidInput(reason='unknown filter: %s' % key)
+        value = _single(params, key)
+        if len(value) > MAX_FILTER_LEN:
+            raise exc.InvalidInput(
+                reason='filter %s is longer than %d characters' % (
+                    key, MAX_FILTER_LEN))
         result[key] = value
     return result
 

@@ -65,7 +65,7 @@ class JobsController(rest.RestController):
     def get_all(self, **params):
         ctx = pecan.request.context
         policy.authorize(ctx, 'tricircle:jobs:list')
-        limit, marker = v.pagination(params)
+        limit, marker = v.pagination(params, uuid_marker=True)
         items = db_jobs.list_jobs(ctx, _filters(params), limit, marker)
         return v.page(pecan.request, 'jobs', items, limit, 'id')
 
@@ -78,8 +78,9 @@ class JobsController(rest.RestController):
         return {'job': job}
 
     @pecan.expose('json')
-    def put(self, job_id):
+    def put(self, job_id=None):
         """Redo: the request body, if any, is ignored."""
+        v.item_only(job_id)
         ctx = pecan.request.context
         policy.authorize(ctx, 'tricircle:jobs:redo')
         job = db_jobs.redo_job(ctx, job_id)
@@ -87,7 +88,8 @@ class JobsController(rest.RestController):
         return {'job': job}
 
     @pecan.expose('json')
-    def delete(self, job_id):
+    def delete(self, job_id=None):
+        v.item_only(job_id)
         ctx = pecan.request.context
         policy.authorize(ctx, 'tricircle:jobs:delete')
         db_jobs.delete_job(ctx, job_id)

@@ -75,7 +75,8 @@ class RoutingsController(rest.RestController):
         return {'routing': db_api.get_routing(ctx, _routing_id(routing_id))}
 
     @pecan.expose('json')
-    def put(self, routing_id):
+    def put(self, routing_id=None):
+        v.item_only(routing_id)
         ctx = pecan.request.context
         policy.authorize(ctx, 'tricircle:routings:update')
         routing_id = _routing_id(routing_id)
@@ -83,7 +84,8 @@ class RoutingsController(rest.RestController):
         return {'routing': db_api.update_routing(ctx, routing_id, values)}
 
     @pecan.expose('json')
-    def delete(self, routing_id):
+    def delete(self, routing_id=None):
+        v.item_only(routing_id)
         ctx = pecan.request.context
         policy.authorize(ctx, 'tricircle:routings:delete')
         db_api.delete_routing(ctx, _routing_id(routing_id))
