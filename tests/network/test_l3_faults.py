@@ -1,17 +1,23 @@
-"""A pod's neutron-api down while its router job runs: the job fails,
-is retried with backoff, and converges once the pod is back, with
-nothing made twice."""
+"""Faults on a bad day, with real processes: a pod's or central's
+neutron-api down mid-work, bottom pieces deleted behind Tricircle's back.
+Jobs fail, are retried with backoff and converge once the server is back;
+``tricircle audit`` then finds nothing, or finds the damage and ``--fix``
+repairs it."""
 
+import concurrent.futures
 import time
 
+from keystoneauth1 import adapter
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
 import pytest
 
 from tests.conftest import run_tricircle
 from tests.conftest import start_sandbox
 from tests.network.conftest import Cloud
-from tests.network.test_l3 import bottom
-from tests.network.test_l3 import make_net
-from tests.network.test_l3 import wait_jobs
+from tests.network.helpers import bottom
+from tests.network.helpers import make_net
+from tests.network.helpers import wait_jobs
 
 
 @pytest.fixture(scope='module')
@@ -67,3 +73,122 @@ def test_pod_down_during_job_then_converges(sandbox2):
         network_id=bridge_subnet.network_id))) == 2
     assert len(list(cloud.central.network.networks(
         name='tricircle-bridge-' + router.project_id))) == 1
+
+
+def _audit(sandbox_dir, *extra):
+    return run_tricircle('audit', '--dir', str(sandbox_dir), *extra)
+
+
+def _assert_clean(sandbox_dir):
+    result = _audit(sandbox_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'clean' in result.stdout
+
+
+@pytest.fixture(scope='module')
+def north_south(sandbox2):
+    """External network in Pod2, a router over both pods with its gateway,
+    a VM port in each pod."""
+    _sandbox_dir, cloud = sandbox2
+    ext = cloud.central.network.create_network(
+        name='ext-faults', is_router_external=True,
+        provider_network_type='vlan', provider_physical_network='extern',
+        availability_zone_hints=['Pod2'])
+    cloud.central.network.create_subnet(
+        network_id=ext.id, cidr='203.0.113.0/24', ip_version=4,
+        is_dhcp_enabled=False)
+    ports, subnets = {}, {}
+    for n, region in enumerate(('Pod1', 'Pod2'), 1):
+        net, subnets[region] = make_net(cloud, 'az%d' % n,
+                                        '10.3.%d.0/24' % n)
+        ports[region] = cloud.pods[region].network.create_port(
+            network_id=net.id)
+    router = cloud.central.network.create_router(name='faults-ns')
+    return ext, router, subnets, ports
+
+
+def test_pod_restart_while_north_south_is_configured(sandbox2, north_south):
+    sandbox_dir, cloud = sandbox2
+    ext, router, subnets, ports = north_south
+    for subnet in subnets.values():
+        cloud.central.network.add_interface_to_router(router,
+                                                      subnet_id=subnet.id)
+    cloud.central.network.update_router(router, external_gateway_info={
+        'network_id': ext.id})
+    fips = [cloud.central.network.create_ip(floating_network_id=ext.id,
+                                            port_id=port.id)
+            for port in ports.values()]
+    _cli('sandbox', 'stop-server', '--dir', str(sandbox_dir), 'Pod1')
+    time.sleep(2)
+    _cli('sandbox', 'start-server', '--dir', str(sandbox_dir), 'Pod1')
+    wait_jobs(cloud, router.id, timeout=120)
+
+    for fip in fips:
+        mapped = [f for f in cloud.pods['Pod2'].network.ips()
+                  if f.description == 'tricircle:' + fip.id]
+        assert len(mapped) == 1, mapped
+    assert [r.id for r in cloud.pods['Pod1'].network.routers()
+            if r.id == router.id] == [router.id]
+    _assert_clean(sandbox_dir)
+
+
+def test_deleted_behind_our_back_is_found_and_fixed(sandbox2, north_south):
+    sandbox_dir, cloud = sandbox2
+    _ext, router, subnets, _ports = north_south
+    wait_jobs(cloud, router.id, timeout=120)
+    pod2 = cloud.pods['Pod2'].network
+    victim = next(f for f in pod2.ips()
+                  if (f.description or '').startswith('tricircle:'))
+    pod2.delete_ip(victim)
+    pod1 = cloud.pods['Pod1'].network
+    routes = pod1.get_router(router.id).routes
+    assert routes
+    pod1.update_router(router.id, routes=[])
+
+    found = _audit(sandbox_dir)
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert 'floatingip' in found.stdout and 'missing' in found.stdout
+    assert 'routes' in found.stdout and 'different' in found.stdout
+    assert subnets['Pod2'].cidr in found.stdout
+    assert 'router_setup' in found.stdout
+
+    fixed = _audit(sandbox_dir, '--fix')
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert 'queued 1 job' in fixed.stdout
+    wait_jobs(cloud, router.id, timeout=120)
+    _assert_clean(sandbox_dir)
+    assert pod1.get_router(router.id).routes == routes
+
+
+def test_central_restart_during_pod_port_creates(sandbox2):
+    """Every create answers 201 or a clear error; none leaves a pod port
+    without its central twin."""
+    sandbox_dir, cloud = sandbox2
+    net, _subnet = make_net(cloud, 'az1', '10.3.9.0/24')
+    url = cloud.state['pods'][0]['neutron']
+
+    def create(i):
+        api = adapter.Adapter(ks_session.Session(auth=noauth.NoAuth()),
+                              endpoint_override=url)
+        resp = api.post('/v2.0/ports', raise_exc=False, json={'port': {
+            'network_id': net.id, 'name': 'restart-%d' % i}})
+        return resp.status_code, resp.text
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        running = [pool.submit(create, i) for i in range(40)]
+        time.sleep(0.3)
+        _cli('sandbox', 'stop-server', '--dir', str(sandbox_dir),
+             'CentralRegion')
+        time.sleep(1)
+        _cli('sandbox', 'start-server', '--dir', str(sandbox_dir),
+             'CentralRegion')
+        answers = [f.result() for f in running]
+    codes = sorted({code for code, _text in answers})
+    assert set(codes) <= {201, 503}, answers
+    for code, text in answers:
+        if code == 503:
+            assert 'central' in text.lower(), text
+    made = [p for p in cloud.pods['Pod1'].network.ports(network_id=net.id)
+            if p.name.startswith('restart-')]
+    assert len(made) == sum(1 for code, _t in answers if code == 201)
+    _assert_clean(sandbox_dir)

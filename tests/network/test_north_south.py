@@ -10,7 +10,6 @@ import pytest
 
 from tests.network.helpers import bottom
 from tests.network.helpers import central_bridge
-from tests.network.helpers import make_net
 from tests.network.helpers import wait_jobs
 
 TENANT = 'ns-tenant'

@@ -10,6 +10,9 @@ import logging
 import sys
 import time
 
+from tricircle.cmd import audit as audit_cmd
+from tricircle.cmd import topology
+
 DEFAULT_SANDBOX_DIR = './sandbox'
 
 
@@ -51,17 +54,24 @@ def _sandbox_up(args):
     state = cluster.up(args.dir, pods=args.pods, timeout=args.timeout,
                        neutron_options=_neutron_options(args.neutron_opt,
                                                         args.plain_ml2),
-                       xjob_count=args.xjobs)
+                       xjob_count=args.xjobs, use_keystone=args.keystone)
     rows = [(s['region_name'], s['az_name'] or '-', s['neutron'], s['pid'])
             for s in [state['central']] + state['pods']]
     rows.append(('admin-api', '-', state['admin_api'],
                  state['admin_api_pid']))
     rows += [(r['name'], '-', '-', r['pid']) for r in state['processes']
              if r['name'].startswith('xjob-')]
+    if state.get('keystone'):
+        rows.insert(0, ('keystone', '-', state['auth']['auth_url'],
+                        state['keystone']['pid']))
     _print_table(rows, ('REGION', 'AZ', 'URL', 'PID'))
     print('sandbox up in %.1fs; state in %s, config in %s' % (
         time.monotonic() - started, cluster.state_path(args.dir),
         state['tricircle_conf']))
+    if state.get('keystone'):
+        print('Keystone: clouds admin, tenant-a, tenant-b, service in %s; '
+              'e.g. OS_CLIENT_CONFIG_FILE=%s openstack --os-cloud tenant-a '
+              'network list' % ((state['auth']['clouds_yaml'],) * 2))
     return 0
 
 
@@ -121,6 +131,11 @@ def _add_sandbox(subparsers):
     up.add_argument('--xjobs', type=int, default=1, metavar='N',
                     help='Number of tricircle-xjob processes sharing the '
                          'job table (default: %(default)s).')
+    up.add_argument('--keystone', action='store_true',
+                    help='Run a real Keystone (from .venv-keystone) with a '
+                         'region per pod; every service checks tokens and '
+                         'reaches the others through the catalog. Users and '
+                         'clouds.yaml are written to the sandbox folder.')
     up.add_argument('--plain-ml2', action='store_true',
                     help='Run stock ML2 everywhere instead of the Tricircle '
                          'central and local plugins (a baseline).')
@@ -150,7 +165,7 @@ def _add_sandbox(subparsers):
     start.set_defaults(func=_sandbox_start_server)
 
 
-COMMAND_GROUPS = [_add_sandbox]
+COMMAND_GROUPS = [_add_sandbox, audit_cmd.add_audit, topology.add_topology]
 
 
 def build_parser():

@@ -179,32 +179,72 @@ def _record(router_id, pod, project_id):
         pass
 
 
+class Plan:
+    """What central says a router must be in the pods (read-only)."""
+
+    def __init__(self, central, router_id, pods):
+        self.router_id = router_id
+        try:
+            self.top = central.get_router(router_id)
+        except os_exc.NotFoundException:
+            self.top = None
+        pod_list = list(pods.values())
+        self.desired = (_desired(central, router_id, pod_list)
+                        if self.top else {})
+        self.gateway = (north_south.Gateway.of(central, self.top, pod_list)
+                        if self.top else None)
+        self.router_pods = set(self.desired) | (
+            {self.gateway.pod_id} if self.gateway else set())
+        self.placed = {r['pod_id'] for r in db_api.list_routings(None, {
+            'top_id': router_id, 'resource_type': constants.RT_ROUTER})}
+
+    @property
+    def gw_pod(self):
+        return self.gateway.pod_id if self.gateway else None
+
+    @property
+    def ns_needed(self):
+        return bool(self.gateway) and bool(self.router_pods -
+                                           {self.gateway.pod_id})
+
+    def routes(self, pod_id, bridge_ips, bridge_cidr, ns_ips, ns_cidr):
+        """The routes pod ``pod_id``'s bottom router must carry, given the
+        bottom routers' bridge IPs (east-west) and gateway IPs on the
+        north-south bridge."""
+        local = [s.cidr for s in self.desired.get(pod_id, [])]
+        via = {}
+        if pod_id in bridge_ips:
+            local.append(bridge_cidr)
+            via = dict(bridge_ips)
+        if self.ns_needed:
+            local.append(ns_cidr)
+        if pod_id == self.gw_pod:
+            local += [s.cidr for s in self.gateway.subnets]
+            for other, ip in ns_ips.items():
+                via.setdefault(other, ip)
+        return _routes(self.top, pod_id, self.desired, via, local)
+
+
 def setup(router_id, project_id=None):
     """Make every pod match central router ``router_id``."""
     central = regions.central()
     pods = {p['pod_id']: p for p in db_api.list_pods(None)}
-    try:
-        top = central.get_router(router_id)
-    except os_exc.NotFoundException:
-        top = None
-    desired = _desired(central, router_id, list(pods.values())) if top else {}
-    gateway = (north_south.Gateway.of(central, top, list(pods.values()))
-               if top else None)
-    router_pods = set(desired) | ({gateway.pod_id} if gateway else set())
-    project_id = top.project_id if top else project_id
-    placed = {r['pod_id'] for r in db_api.list_routings(None, {
-        'top_id': router_id, 'resource_type': constants.RT_ROUTER})}
-    _each_pod([p for p in placed - router_pods if p in pods],
+    plan = Plan(central, router_id, pods)
+    project_id = plan.top.project_id if plan.top else project_id
+    _each_pod([p for p in plan.placed - plan.router_pods if p in pods],
               lambda pod_id: _teardown(pods[pod_id], router_id, project_id))
-    if not router_pods:
+    if not plan.router_pods:
         if project_id:
             bridge.remove_unused(central, project_id)
         bridge.remove_ns(central, router_id)
         return
-    _converge(central, top, pods, desired, gateway, router_pods)
+    _converge(central, pods, plan)
 
 
-def _converge(central, top, pods, desired, gateway, router_pods):
+def _converge(central, pods, plan):
+    top, desired, gateway = plan.top, plan.desired, plan.gateway
+    router_pods, gw_pod, ns_needed = (plan.router_pods, plan.gw_pod,
+                                      plan.ns_needed)
     router_id, project_id = top.id, top.project_id
     if len(desired) > 1:
         _net, bridge_subnet = bridge.ensure(central, project_id)
@@ -215,9 +255,7 @@ def _converge(central, top, pods, desired, gateway, router_pods):
     bridge_id = tenant_bridge.id if tenant_bridge else None
     ns_net, ns_subnet = north_south.bridge_for(central, top, gateway,
                                                router_pods)
-    ns_needed = bool(gateway) and bool(router_pods - {gateway.pod_id})
     fips = floatingips.Plan(central, top, gateway, router_pods)
-    gw_pod = gateway.pod_id if gateway else None
 
     # Pods are independent of each other here: work on them at once.
     ips = _each_pod(router_pods, lambda pod_id: _ensure_pieces(
@@ -238,18 +276,9 @@ def _converge(central, top, pods, desired, gateway, router_pods):
 
     def set_routes(pod_id):
         conn = _pod(pods[pod_id])
-        local = [s.cidr for s in desired.get(pod_id, [])]
-        via = {}
-        if pod_id in bridge_ips:
-            local.append(bridge_subnet.cidr)
-            via = dict(bridge_ips)
-        if ns_needed:
-            local.append(ns_subnet.cidr)
-        if pod_id == gw_pod:
-            local += [s.cidr for s in gateway.subnets]
-            for other, ip in ns_ips.items():
-                via.setdefault(other, ip)
-        routes = _routes(top, pod_id, desired, via, local)
+        routes = plan.routes(
+            pod_id, bridge_ips, bridge_subnet.cidr if bridge_subnet else None,
+            ns_ips, ns_subnet.cidr if ns_subnet else None)
         current = sorted(conn.get_router(router_id).routes or [],
                          key=lambda r: (r['destination'], r['nexthop']))
         if current != routes:

@@ -41,8 +41,15 @@ def create_sqlite_schema(url):
 
 
 def _load_app():
+    from neutron import policy
     from neutron.wsgi import api
-    return api.application
+    app = api.application
+    # Neutron publishes its policy enforcer before it has loaded the rules
+    # into it, so requests racing the first enforcement see no rules and
+    # get 403 (seen when a restarted central meets the pods' retries).
+    # Load them now, before the first request is accepted.
+    policy.init()
+    return app
 
 
 def main(argv=None):

@@ -81,6 +81,8 @@ JOB_TYPES = {
     # resource: a central network; shadow ports of its cross-pod ports.
     'shadow_port_setup': JobType('tricircle.xjob.handlers.network.setup',
                                  resource_id=uuid_resource_id),
+    # resource: a project id, or 'all'; compares and queues the fixes.
+    'audit': JobType('tricircle.xjob.handlers.audit.run'),
 }
 
 

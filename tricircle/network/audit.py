@@ -1,0 +1,401 @@
+"""Drift between what central says and what each pod's Neutron has.
+
+Read-only by default: every router is planned exactly as router_setup
+would plan it (``router_sync.Plan``) and every network, subnet, port and
+VxLAN shadow port is compared with the routings; what differs comes back as
+``Drift`` rows. ``fix`` turns rows into the jobs that converge them
+(router_setup, shadow_port_setup, seg_rule_setup) and re-pulls networks and
+subnets a pod lost (a GET in the pod materialises them again). A drift no
+job can decide, such as a central port whose pod twin is gone, is reported
+with no fix: the operator chooses.
+"""
+
+import collections
+
+import netaddr
+import openstack.exceptions as os_exc
+from oslo_log import log as logging
+
+from tricircle.common import constants
+from tricircle.db import api as db_api
+from tricircle.db import jobs
+from tricircle.network import bridge
+from tricircle.network import floatingips
+from tricircle.network import regions
+from tricircle.network import router_sync
+from tricircle.network import segments
+from tricircle.network import sg_sync
+from tricircle.network import shadow_ports
+from tricircle.xjob import rpc
+
+LOG = logging.getLogger(__name__)
+
+MISSING, EXTRA, DIFFERENT = 'missing', 'extra', 'different'
+PULL = 'pull'
+
+# ``fix``: (job type, resource id) to queue, (PULL, kind, id) to re-pull in
+# the pod, or None.
+Drift = collections.namedtuple('Drift',
+                               'pod kind resource problem detail fix')
+
+# Ports a pod makes for itself (their IPs are central's, held by another
+# central port) or stands in with: no central twin of their own.
+_LOCAL_OWNERS = (constants.DEVICE_OWNER_SHADOW,
+                 constants.DEVICE_OWNER_ROUTER_GW,
+                 constants.DEVICE_OWNER_FLOATINGIP)
+
+
+class Auditor:
+
+    def __init__(self, project_id=None):
+        self.project_id = project_id
+        self.central = regions.central()
+        self.all_pods = {p['pod_id']: p for p in db_api.list_pods(None)}
+        self.pods = {pid: p for pid, p in self.all_pods.items()
+                     if p['az_name']}
+        self.conns = {pid: regions.pod(p) for pid, p in self.pods.items()}
+        self.rows = []
+
+    def _add(self, pod_id, kind, resource, problem, detail, fix=None):
+        region = (self.pods[pod_id]['region_name'] if pod_id in self.pods
+                  else 'central')
+        self.rows.append(Drift(region, kind, resource, problem, detail, fix))
+
+    def _routings(self, resource_type):
+        filters = {'resource_type': resource_type}
+        if self.project_id:
+            filters['project_id'] = self.project_id
+        return [r for r in db_api.list_routings(None, filters)
+                if r['pod_id'] in self.pods]
+
+    def run(self):
+        self._routers()
+        self._networks()
+        self._ports()
+        self._security_groups()
+        return self.rows
+
+    # -- routers ---------------------------------------------------------
+
+    def _routers(self):
+        filters = {'project_id': self.project_id} if self.project_id else {}
+        router_ids = {r.id for r in self.central.routers(**filters)}
+        router_ids |= {r['top_id'] for r in
+                       self._routings(constants.RT_ROUTER)}
+        for router_id in sorted(router_ids):
+            self._router(router_id)
+
+    def _router(self, router_id):
+        plan = router_sync.Plan(self.central, router_id, self.all_pods)
+        fix = (constants.JOB_ROUTER_SETUP, router_id)
+        for pod_id, conn in self.conns.items():
+            if pod_id in plan.router_pods:
+                continue
+            if _get(conn.get_router, router_id) is not None:
+                self._add(pod_id, 'router', router_id, EXTRA,
+                          'bottom router in a pod the router left', fix)
+        if not plan.router_pods:
+            return
+        top = plan.top
+        _net, ew = bridge.find(self.central, top.project_id)
+        ns_net, ns = bridge.find_ns(self.central, router_id, top.project_id)
+        bridge_ips, ns_ips, bottoms = {}, {}, {}
+        for pod_id in sorted(plan.router_pods):
+            conn = self.conns[pod_id]
+            piece = _get(conn.get_router, router_id)
+            if piece is None:
+                self._add(pod_id, 'router', router_id, MISSING,
+                          'no bottom router', fix)
+                continue
+            bottoms[pod_id] = piece
+            ifaces = router_sync._interfaces(conn, router_id)
+            wanted = {s.id: s.cidr for s in plan.desired.get(pod_id, [])}
+            if len(plan.desired) > 1 and pod_id in plan.desired:
+                if ew is None:
+                    self._add(pod_id, 'bridge', top.project_id, MISSING,
+                              'no east-west bridge on central', fix)
+                else:
+                    wanted[ew.id] = ew.cidr
+                    if ew.id in ifaces:
+                        bridge_ips[pod_id] = _ip_on(ifaces[ew.id], ew.id)
+            if plan.ns_needed and pod_id == plan.gw_pod and ns is not None:
+                wanted[ns.id] = ns.cidr
+            for subnet_id, cidr in sorted(wanted.items()):
+                if subnet_id not in ifaces:
+                    self._add(pod_id, 'interface', router_id, MISSING,
+                              'no interface on %s (%s)' % (subnet_id, cidr),
+                              fix)
+            for subnet_id in sorted(set(ifaces) - set(wanted)):
+                self._add(pod_id, 'interface', router_id, EXTRA,
+                          'interface on %s' % subnet_id, fix)
+            ip = self._gateway(pod_id, piece, plan, ns_net, ns, fix)
+            if ip:
+                ns_ips[pod_id] = ip
+        for pod_id, piece in sorted(bottoms.items()):
+            want = plan.routes(pod_id, bridge_ips, ew.cidr if ew else None,
+                               ns_ips, ns.cidr if ns else None)
+            have = sorted(piece.routes or [],
+                          key=lambda r: (r['destination'], r['nexthop']))
+            if have != want:
+                self._add(pod_id, 'routes', router_id, DIFFERENT,
+                          'has %s, should have %s' % (_fmt(have),
+                                                      _fmt(want)), fix)
+        if plan.gateway is not None and plan.gw_pod in bottoms:
+            self._floating_ips(plan, fix)
+
+    def _gateway(self, pod_id, piece, plan, ns_net, ns, fix):
+        have = piece.external_gateway_info or {}
+        if pod_id == plan.gw_pod:
+            gw = plan.gateway
+            want_ips = {ip['ip_address'] for ip in gw.fixed_ips}
+            have_ips = {ip['ip_address'] for ip in
+                        have.get('external_fixed_ips') or ()}
+            if (have.get('network_id') != gw.network.id or
+                    have_ips != want_ips or
+                    have.get('enable_snat') != gw.enable_snat):
+                self._add(pod_id, 'gateway', piece.id, DIFFERENT,
+                          'gateway %s %s, should be %s %s' % (
+                              have.get('network_id'), sorted(have_ips),
+                              gw.network.id, sorted(want_ips)), fix)
+            return None
+        if plan.ns_needed:
+            if ns_net is None or have.get('network_id') != ns_net.id:
+                self._add(pod_id, 'gateway', piece.id, DIFFERENT,
+                          'gateway should be the north-south bridge', fix)
+                return None
+            return next((ip['ip_address'] for ip in
+                         have.get('external_fixed_ips') or ()
+                         if ip['subnet_id'] == ns.id), None)
+        if have:
+            self._add(pod_id, 'gateway', piece.id, EXTRA,
+                      'gateway set, the top router has none here', fix)
+        return None
+
+    def _floating_ips(self, plan, fix):
+        fips = floatingips.Plan(self.central, plan.top, plan.gateway,
+                                plan.router_pods)
+        conn = self.conns[plan.gw_pod]
+        made = floatingips.tagged(conn, plan.router_id)
+        for key in sorted(fips.pod_of):
+            top = fips.fips[key]
+            bottom = made.get(key)
+            if bottom is None or bottom.router_id != plan.router_id:
+                self._add(plan.gw_pod, 'floatingip', key, MISSING,
+                          '%s not mapped in the gateway pod'
+                          % top.floating_ip_address, fix)
+            elif bottom.floating_ip_address != top.floating_ip_address:
+                self._add(plan.gw_pod, 'floatingip', key, DIFFERENT,
+                          'bottom address %s, top %s' % (
+                              bottom.floating_ip_address,
+                              top.floating_ip_address), fix)
+        for key, bottom in sorted(made.items()):
+            if key not in fips.pod_of and bottom.router_id == plan.router_id:
+                self._add(plan.gw_pod, 'floatingip', key, EXTRA,
+                          'bottom %s for a floating IP not associated here'
+                          % bottom.floating_ip_address, fix)
+
+    # -- networks, subnets, shadow ports ---------------------------------
+
+    def _networks(self):
+        for routing in self._routings(constants.RT_NETWORK):
+            pod_id, net_id = routing['pod_id'], routing['top_id']
+            conn = self.conns[pod_id]
+            top = _get(self.central.get_network, net_id)
+            here = _find(conn.networks, net_id)
+            if top is None:
+                self._add(pod_id, 'network', net_id, EXTRA,
+                          'central has no such network any more')
+                continue
+            if here is None:
+                self._add(pod_id, 'network', net_id, MISSING,
+                          'routed here but not in the pod',
+                          (PULL, 'network', net_id))
+                continue
+            want = segments.bottom_provider_attrs(top.to_dict(
+                original_names=True))
+            have = {k: here.to_dict(original_names=True).get(k)
+                    for k in want}
+            if have != want:
+                self._add(pod_id, 'network', net_id, DIFFERENT,
+                          'segment %s, central says %s' % (have, want))
+            self._subnets(pod_id, conn, net_id)
+            if segments.network_type(top.to_dict(original_names=True)) \
+                    == shadow_ports.VXLAN:
+                self._shadows(pod_id, conn, net_id)
+
+    def _subnets(self, pod_id, conn, net_id):
+        have = {s.id: s for s in conn.subnets(network_id=net_id)}
+        for subnet in self.central.subnets(network_id=net_id):
+            if subnet.id not in have:
+                self._add(pod_id, 'subnet', subnet.id, MISSING,
+                          '%s not in the pod' % subnet.cidr,
+                          (PULL, 'subnet', subnet.id))
+            elif have[subnet.id].cidr != subnet.cidr:
+                self._add(pod_id, 'subnet', subnet.id, DIFFERENT,
+                          'cidr %s, central %s' % (have[subnet.id].cidr,
+                                                   subnet.cidr))
+
+    def _shadows(self, pod_id, conn, net_id):
+        fix = (constants.JOB_SHADOW_PORT_SETUP, net_id)
+        wanted = {}
+        for other, other_conn in self.conns.items():
+            if other == pod_id:
+                continue
+            for port in shadow_ports._bound_ports(other_conn, net_id):
+                wanted[port.id] = port
+        have = {p.id: p for p in conn.ports(
+            network_id=net_id, device_owner=constants.DEVICE_OWNER_SHADOW)}
+        for port_id in sorted(set(wanted) - set(have)):
+            self._add(pod_id, 'shadow_port', port_id, MISSING,
+                      'no shadow of the port on host %s'
+                      % wanted[port_id].binding_host_id, fix)
+        for port_id in sorted(set(have) - set(wanted)):
+            self._add(pod_id, 'shadow_port', port_id, EXTRA,
+                      'shadow of a port that is gone or unbound', fix)
+        for port_id in sorted(set(have) & set(wanted)):
+            if have[port_id].binding_host_id != \
+                    wanted[port_id].binding_host_id:
+                self._add(pod_id, 'shadow_port', port_id, DIFFERENT,
+                          'host %s, the port is on %s' % (
+                              have[port_id].binding_host_id,
+                              wanted[port_id].binding_host_id), fix)
+
+    # -- ports -----------------------------------------------------------
+
+    def _ports(self):
+        by_pod = collections.defaultdict(set)
+        for routing in self._routings(constants.RT_PORT):
+            by_pod[routing['pod_id']].add(routing['top_id'])
+        nets = collections.defaultdict(set)
+        for routing in self._routings(constants.RT_NETWORK):
+            nets[routing['pod_id']].add(routing['top_id'])
+        for pod_id, conn in sorted(self.conns.items()):
+            here = {}
+            for net_id in nets[pod_id]:
+                for port in conn.ports(network_id=net_id):
+                    here[port.id] = port
+            for port_id in sorted(by_pod[pod_id]):
+                top = _get(self.central.get_port, port_id)
+                bottom = here.get(port_id)
+                if bottom is None:
+                    self._add(pod_id, 'port', port_id, MISSING,
+                              'central twin %s has no port in the pod' % (
+                                  'exists' if top else 'is gone too'))
+                elif top is None:
+                    self._add(pod_id, 'port', port_id, EXTRA,
+                              'no central twin any more')
+                elif (_ips(top) != _ips(bottom) or
+                      top.mac_address != bottom.mac_address):
+                    self._add(pod_id, 'port', port_id, DIFFERENT,
+                              'pod %s %s, central %s %s' % (
+                                  bottom.mac_address, _ips(bottom),
+                                  top.mac_address, _ips(top)))
+            for port_id, port in sorted(here.items()):
+                if port_id in by_pod[pod_id] or self._local(conn, port):
+                    continue
+                if _get(self.central.get_port, port_id) is None:
+                    self._add(pod_id, 'port', port_id, EXTRA,
+                              'pod port without a central twin (%s)'
+                              % (port.device_owner or 'no owner'))
+
+    def _security_groups(self):
+        for routing in self._routings(constants.RT_SG):
+            self._security_group(routing['pod_id'], routing['top_id'])
+
+    def _security_group(self, pod_id, sg_id):
+        """A pod's copy of a central group holds central's rules under their
+        ids, and beside them only the IP rules standing for remote members."""
+        fix = (constants.JOB_SEG_RULE_SETUP, sg_id)
+        top = _get(self.central.get_security_group, sg_id)
+        copy = _get(self.conns[pod_id].get_security_group, sg_id)
+        if top is None:
+            if copy is not None:
+                self._add(pod_id, 'security_group', sg_id, EXTRA,
+                          'central has no such group any more', fix)
+            return
+        if copy is None:
+            self._add(pod_id, 'security_group', sg_id, MISSING,
+                      'routed here but not in the pod', fix)
+            return
+        want = {r['id'] for r in top.security_group_rules
+                if not r.get('remote_address_group_id')}
+        have = {r['id']: r for r in copy.security_group_rules}
+        for rule_id in sorted(want - set(have)):
+            self._add(pod_id, 'sg_rule', rule_id, MISSING,
+                      'rule of group %s not in the pod' % sg_id, fix)
+        for rule_id, rule in sorted(have.items()):
+            if rule_id not in want and not (rule.get('description') or '') \
+                    .startswith(sg_sync.EXPANDED_PREFIX):
+                self._add(pod_id, 'sg_rule', rule_id, EXTRA,
+                          'rule of group %s that central lacks' % sg_id,
+                          fix)
+
+    def _local(self, conn, port):
+        """A port the pod makes without a central twin of its own."""
+        if port.device_owner in _LOCAL_OWNERS:
+            return True
+        if port.device_owner != constants.DEVICE_OWNER_ROUTER_INTF:
+            return False
+        for ip in port.fixed_ips:
+            subnet = _find(conn.subnets, ip['subnet_id'])
+            if subnet is None or subnet.gateway_ip != ip['ip_address']:
+                return False
+        return True
+
+
+def _get(getter, resource_id):
+    try:
+        return getter(resource_id)
+    except os_exc.NotFoundException:
+        return None
+
+
+def _find(lister, resource_id):
+    """By listing: a GET by id in a pod would pull a missing central
+    network or subnet back in, hiding the drift."""
+    return next(iter(lister(id=resource_id)), None)
+
+
+def _ip_on(port, subnet_id):
+    return next(ip['ip_address'] for ip in port.fixed_ips
+                if ip['subnet_id'] == subnet_id)
+
+
+def _ips(port):
+    return sorted(str(netaddr.IPAddress(ip['ip_address']))
+                  for ip in port.fixed_ips)
+
+
+def _fmt(routes):
+    return ', '.join('%s via %s' % (r['destination'], r['nexthop'])
+                     for r in routes) or 'none'
+
+
+def audit(project_id=None):
+    """Drift rows for every pod (or one project's resources)."""
+    return Auditor(project_id).run()
+
+
+def fix(rows):
+    """Queue the jobs (and re-pulls) that converge ``rows``; return the
+    ``(job type, resource id)`` pairs queued."""
+    queued = set()
+    pods = {p['region_name']: p for p in db_api.list_pods(None)}
+    for row in rows:
+        if row.fix is None:
+            continue
+        if row.fix[0] == PULL:
+            _kind, what, resource_id = row.fix
+            conn = regions.pod(pods[row.pod])
+            getattr(conn, 'get_' + what)(resource_id)
+            LOG.info('Re-pulled %s %s into pod %s', what, resource_id,
+                     row.pod)
+            continue
+        if row.fix in queued:
+            continue
+        jobs.register_job(None, row.fix[0], row.fix[1])
+        rpc.wake(row.fix[0], row.fix[1])
+        queued.add(row.fix)
+        LOG.info('Queued %s for %s (%s %s in %s)', row.fix[0], row.fix[1],
+                 row.problem, row.kind, row.pod)
+    return sorted(queued)

@@ -1,0 +1,29 @@
+"""``audit``: ``tricircle audit --fix`` as a job, for the Admin API.
+
+The resource is a project id, or ``all``. The drift found is logged and
+the jobs converging it are queued; drift no job can decide is logged for
+the operator (``tricircle audit`` prints it as a table).
+"""
+
+from oslo_log import log as logging
+
+from tricircle.common import config
+from tricircle.network import audit
+
+LOG = logging.getLogger(__name__)
+
+config.register_network_opts()
+
+ALL = 'all'
+
+
+def run(ctx, job):
+    project = job['resource_id']
+    rows = audit.audit(None if project == ALL else project)
+    for row in rows:
+        LOG.warning('Audit: %s %s %s in %s: %s', row.kind, row.resource,
+                    row.problem, row.pod, row.detail)
+    queued = audit.fix(rows)
+    LOG.info('Audit of %s: %d drift(s), queued %d job(s), %d left to the '
+             'operator', project, len(rows), len(queued),
+             sum(1 for r in rows if r.fix is None))
