@@ -1,0 +1,53 @@
+"""benchmarks/load.py end to end on tiny counts (2 pods, 6 ports, one
+router interface cycle): it runs, and what it counts is clean. Speed is
+never asserted."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, 'benchmarks', 'load.py')
+
+
+@pytest.fixture(scope='module')
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('load')
+    output = tmp / 'load.json'
+    result = subprocess.run(
+        [sys.executable, SCRIPT, '--pods', '2', '--ports', '6',
+         '--concurrency', '3', '--cycles', '1', '--output', str(output),
+         '--dir', str(tmp / 'sandbox')],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (
+        'load.py exited %d:\n%s\n%s' % (result.returncode,
+                                        result.stdout[-3000:],
+                                        result.stderr[-5000:]))
+    with open(output) as f:
+        return json.load(f)
+
+
+def test_ports_created_once_each_without_duplicates(report):
+    ports = report['ports']
+    assert (ports['requests'], ports['ok'], ports['errors']) == (6, 6, 0), \
+        ports['error_messages']
+    assert ports['duplicates'] == {'ip': 0, 'mac': 0, 'port_id': 0}
+    assert (ports['missing_on_central'], ports['missing_in_pods']) == (0, 0)
+    assert ports['latency']['count'] == 6
+
+
+def test_router_cycles_converge(report):
+    router = report['router']
+    assert (router['calls'], router['ok']) == (2, 2), router['error_messages']
+    assert router['jobs_converged_s'] is not None
+    assert router['jobs'] == {'SUCCESS': router['jobs']['SUCCESS']}
+
+
+def test_audit_recorded(report):
+    audit = report['audit']
+    assert audit['available'] is True
+    assert audit['clean'] is True, audit['output_tail']
