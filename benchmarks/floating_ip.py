@@ -16,28 +16,19 @@ benchmarks/results/floating_ip.json).
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 
-from keystoneauth1 import noauth
-from keystoneauth1 import session as ks_session
-import openstack.connection
 
 from tricircle.sandbox import cluster
+import _common  # noqa: I100 - benchmarks/ is the script's folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUTPUT = os.path.join(HERE, 'results', 'floating_ip.json')
 POLL = 0.05
-
-
-def connect(url):
-    return openstack.connection.Connection(
-        session=ks_session.Session(auth=noauth.NoAuth()),
-        network_endpoint_override=url, network_api_version='2').network
 
 
 def bottom_fip(pod, top_id):
@@ -91,8 +82,8 @@ def build(central, pods):
 def run(runs, workdir):
     state = cluster.up(os.path.join(workdir, 'fip'), pods=2)
     try:
-        central = connect(state['central']['neutron'])
-        pods = {p['region_name']: connect(p['neutron'])
+        central = _common.connect(state['central']['neutron'])
+        pods = {p['region_name']: _common.connect(p['neutron'])
                 for p in state['pods']}
         ext, router, ports = build(central, pods)
         samples = {'Pod1': [], 'Pod2': []}
@@ -157,10 +148,7 @@ def main(argv=None):
         row['ratio_to_baseline'] = round(row['p50_s'] / base_p50, 1)
         print('%-32s %8.3f %8.3f %8.1f' % (key, row['p50_s'], row['p90_s'],
                                            row['ratio_to_baseline']))
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, 'w') as f:
-        json.dump(result, f, indent=2)
-    print('wrote', args.output)
+    _common.write_result(args.output, result)
     return 0
 
 

@@ -18,28 +18,19 @@ worse than linearly.
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 
-from keystoneauth1 import noauth
-from keystoneauth1 import session as ks_session
-import openstack.connection
 
 from tricircle.sandbox import cluster
+import _common  # noqa: I100 - benchmarks/ is the script's folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUTPUT = os.path.join(HERE, 'results', 'l3_convergence.json')
 POLL = 0.05
-
-
-def connect(url):
-    return openstack.connection.Connection(
-        session=ks_session.Session(auth=noauth.NoAuth()),
-        network_endpoint_override=url, network_api_version='2').network
 
 
 def routes_of(conn, router_id):
@@ -77,8 +68,8 @@ def run_pods(n, runs, workdir):
     sandbox_dir = os.path.join(workdir, 'pods%d' % n)
     state = cluster.up(sandbox_dir, pods=n)
     try:
-        central = connect(state['central']['neutron'])
-        pods = {p['region_name']: connect(p['neutron'])
+        central = _common.connect(state['central']['neutron'])
+        pods = {p['region_name']: _common.connect(p['neutron'])
                 for p in state['pods']}
         regions = sorted(pods)
         subnets, cidrs = {}, {}
@@ -164,10 +155,7 @@ def main(argv=None):
             first, last, medians[-1] / medians[0], last / first))
     if '3' in result['pods']:
         result['target_3_pods_le_2s'] = result['pods']['3']['median_s'] <= 2
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, 'w') as f:
-        json.dump(result, f, indent=2)
-    print('wrote', args.output)
+    _common.write_result(args.output, result)
     return 0
 
 

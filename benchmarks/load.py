@@ -30,7 +30,6 @@ Writes JSON (default benchmarks/results/load.json, git-ignored).
 import argparse
 import collections
 import concurrent.futures
-import json
 import os
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 
 from tricircle.sandbox import cluster
+import _common  # noqa: I100 - benchmarks/ is the script's folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUTPUT = os.path.join(HERE, 'results', 'load.json')
@@ -354,10 +354,7 @@ def main(argv=None):
               'sandbox': sandbox_dir, 'ports': ports, 'router': router,
               'audit': audit}
     print_report(report)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, 'w') as f:
-        json.dump(report, f, indent=2)
-    print('wrote', args.output)
+    _common.write_result(args.output, report)
     return 0
 
 

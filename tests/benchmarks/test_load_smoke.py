@@ -2,33 +2,17 @@
 router interface cycle): it runs, and what it counts is clean. Speed is
 never asserted."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, 'benchmarks', 'load.py')
+from tests.benchmarks.runner import run_benchmark
 
 
 @pytest.fixture(scope='module')
 def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('load')
-    output = tmp / 'load.json'
-    result = subprocess.run(
-        [sys.executable, SCRIPT, '--pods', '2', '--ports', '6',
-         '--concurrency', '3', '--cycles', '1', '--output', str(output),
-         '--dir', str(tmp / 'sandbox')],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, (
-        'load.py exited %d:\n%s\n%s' % (result.returncode,
-                                        result.stdout[-3000:],
-                                        result.stderr[-5000:]))
-    with open(output) as f:
-        return json.load(f)
+    return run_benchmark('load.py', tmp / 'load.json', '--pods', '2',
+                         '--ports', '6', '--concurrency', '3', '--cycles',
+                         '1', '--dir', str(tmp / 'sandbox'))
 
 
 def test_ports_created_once_each_without_duplicates(report):

@@ -2,34 +2,16 @@
 both modes, and every port it made is correct. Speed is never asserted
 here: the numbers depend on the machine and on what else runs on it."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, 'benchmarks', 'port_create.py')
+from tests.benchmarks.runner import run_benchmark
 
 
 @pytest.fixture(scope='module')
 def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('port-create')
-    output = tmp / 'port_create.json'
-    try:
-        result = subprocess.run(
-            [sys.executable, SCRIPT, '--quick', '--output', str(output),
-             '--dir', str(tmp / 'sandboxes')],
-            cwd=ROOT, capture_output=True, text=True, timeout=300)
-    except subprocess.TimeoutExpired as e:
-        pytest.fail('port_create.py --quick did not finish in %ds' % e.timeout)
-    assert result.returncode == 0, (
-        'port_create.py --quick exited %d:\n%s\n%s' % (
-            result.returncode, result.stdout[-3000:], result.stderr[-5000:]))
-    with open(output) as f:
-        return json.load(f)
+    return run_benchmark('port_create.py', tmp / 'port_create.json',
+                         '--quick', '--dir', str(tmp / 'sandboxes'))
 
 
 def test_both_modes_measured(report):

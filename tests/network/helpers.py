@@ -60,3 +60,15 @@ def central_bridge(cloud, project_id):
         return None, None
     subnets = list(cloud.central.network.subnets(network_id=nets[0].id))
     return nets[0], subnets[0]
+
+
+def make_external(cloud, name, cidr, net_type='vlan', pod='Pod2'):
+    """An external network on physnet ``extern`` living in ``pod``, and
+    its subnet (no DHCP), made by the admin on central."""
+    net = cloud.central.network.create_network(
+        name=name, is_router_external=True, provider_network_type=net_type,
+        provider_physical_network='extern', availability_zone_hints=[pod])
+    subnet = cloud.central.network.create_subnet(
+        network_id=net.id, cidr=cidr, ip_version=4, is_dhcp_enabled=False,
+        name=name + '-subnet')
+    return net, subnet

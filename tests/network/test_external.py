@@ -4,19 +4,16 @@ region name, materialised in that pod only with the same id."""
 import openstack.exceptions as os_exc
 import pytest
 
+from tests.network.helpers import make_external
+
 
 def _ids(listing):
     return sorted(r.id for r in listing)
 
 
 def test_external_network_lives_in_its_pod_only(cloud):
-    ext = cloud.central.network.create_network(
-        name='ext-net', is_router_external=True,
-        provider_network_type='flat', provider_physical_network='extern',
-        availability_zone_hints=['Pod2'])
-    subnet = cloud.central.network.create_subnet(
-        network_id=ext.id, cidr='163.3.124.0/24', ip_version=4,
-        is_dhcp_enabled=False, name='ext-subnet')
+    ext, subnet = make_external(cloud, 'ext-net', '163.3.124.0/24',
+                                net_type='flat')
 
     pod2 = cloud.pods['Pod2'].network
     bottom = pod2.get_network(ext.id)

@@ -16,6 +16,7 @@ from tests.conftest import run_tricircle
 from tests.conftest import start_sandbox
 from tests.network.conftest import Cloud
 from tests.network.helpers import bottom
+from tests.network.helpers import make_external
 from tests.network.helpers import make_net
 from tests.network.helpers import wait_jobs
 
@@ -90,13 +91,7 @@ def north_south(sandbox2):
     """External network in Pod2, a router over both pods with its gateway,
     a VM port in each pod."""
     _sandbox_dir, cloud = sandbox2
-    ext = cloud.central.network.create_network(
-        name='ext-faults', is_router_external=True,
-        provider_network_type='vlan', provider_physical_network='extern',
-        availability_zone_hints=['Pod2'])
-    cloud.central.network.create_subnet(
-        network_id=ext.id, cidr='203.0.113.0/24', ip_version=4,
-        is_dhcp_enabled=False)
+    ext, _subnet = make_external(cloud, 'ext-faults', '203.0.113.0/24')
     ports, subnets = {}, {}
     for n, region in enumerate(('Pod1', 'Pod2'), 1):
         net, subnets[region] = make_net(cloud, 'az%d' % n,

@@ -10,6 +10,7 @@ import pytest
 
 from tests.network.helpers import bottom
 from tests.network.helpers import central_bridge
+from tests.network.helpers import make_external
 from tests.network.helpers import wait_jobs
 
 TENANT = 'ns-tenant'
@@ -19,14 +20,7 @@ SHADOW = 'network:tricircle_shadow'
 
 @pytest.fixture(scope='module')
 def ext(cloud):
-    net = cloud.central.network.create_network(
-        name='ext-ns', is_router_external=True,
-        provider_network_type='vlan', provider_physical_network='extern',
-        availability_zone_hints=['Pod2'])
-    subnet = cloud.central.network.create_subnet(
-        network_id=net.id, cidr='163.3.125.0/24', ip_version=4,
-        is_dhcp_enabled=False, name='ext-ns-subnet')
-    return net, subnet
+    return make_external(cloud, 'ext-ns', '163.3.125.0/24')
 
 
 @pytest.fixture(scope='module')
@@ -228,16 +222,21 @@ def test_reverse_order_reaches_the_same_state(cloud, tenant, ext, nets):
     assert cloud.routings(top_id=router.id) == []
 
 
-def test_enable_snat_is_honoured(cloud, tenant, ext, nets):
-    router = tenant.create_router(name='ns-nosnat')
-    tenant.add_interface_to_router(router, subnet_id=nets['Pod1'][1].id)
-    # Turning SNAT off is an admin's call (Neutron's policy).
+def set_snat(cloud, router, ext, enabled):
+    """Turning SNAT off is an admin's call (Neutron's policy); both
+    pieces of the router follow."""
     cloud.central.network.update_router(router, external_gateway_info={
-        'network_id': ext[0].id, 'enable_snat': False})
+        'network_id': ext[0].id, 'enable_snat': enabled})
     wait_jobs(cloud, router.id)
     for region in ('Pod1', 'Pod2'):
         piece, _ = bottom(cloud, region, router.id)
-        assert piece.external_gateway_info['enable_snat'] is False
+        assert piece.external_gateway_info['enable_snat'] is enabled
+
+
+def test_enable_snat_is_honoured(cloud, tenant, ext, nets):
+    router = tenant.create_router(name='ns-nosnat')
+    tenant.add_interface_to_router(router, subnet_id=nets['Pod1'][1].id)
+    set_snat(cloud, router, ext, False)
     # Pod2 has no subnet of this router, so no east-west bridge: it routes
     # back to Pod1's subnet over the north-south bridge.
     pod1, _ = bottom(cloud, 'Pod1', router.id)
@@ -246,12 +245,7 @@ def test_enable_snat_is_honoured(cloud, tenant, ext, nets):
     assert pod2.routes == [{'destination': nets['Pod1'][1].cidr,
                             'nexthop': pod1_ns_ip['ip_address']}]
 
-    cloud.central.network.update_router(router, external_gateway_info={
-        'network_id': ext[0].id, 'enable_snat': True})
-    wait_jobs(cloud, router.id)
-    for region in ('Pod1', 'Pod2'):
-        piece, _ = bottom(cloud, region, router.id)
-        assert piece.external_gateway_info['enable_snat'] is True
+    set_snat(cloud, router, ext, True)
 
     tenant.update_router(router, external_gateway_info={})
     tenant.remove_interface_from_router(router, subnet_id=nets['Pod1'][1].id)
