@@ -42,6 +42,7 @@ from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 
 from tricircle.sandbox import cluster
+from tricircle.sandbox import identity
 import _common  # noqa: I100 - benchmarks/ is the script's folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -93,6 +94,14 @@ def classify(status):
 
 # -- port phase -------------------------------------------------------------
 
+def lift_port_quota(central, count):
+    """Central counts every port of a project in every pod against one
+    quota (Neutron's default: 500); make room for the run's ports."""
+    checked(central.put('/v2.0/quotas/%s' % identity.ADMIN_PROJECT,
+                        json={'quota': {'port': max(1000, 2 * count)}},
+                        raise_exc=False), 'port quota update')
+
+
 def make_networks(central, regions, azs, layout):
     """{region: network id}; every network gets a /16 subnet."""
     if layout == 'stretched':
@@ -123,6 +132,7 @@ def port_phase(state, count, concurrency, layout):
     central = api(state['central']['neutron'])
     pods = state['pods']
     regions = [p['region_name'] for p in pods]
+    lift_port_quota(central, count)
     nets = make_networks(central, regions, [p['az_name'] for p in pods],
                          layout)
     local = threading.local()

@@ -14,6 +14,8 @@ from oslo_middleware import base
 import webob.dec
 
 FILTER = 'tricircle_identity'
+# The project of a request without X-Project-Id (Neutron's noauth name).
+ADMIN_PROJECT = 'fake_project_id'
 FACTORY = 'tricircle.sandbox.identity:HeaderIdentity.factory'
 
 
@@ -23,7 +25,7 @@ class HeaderIdentity(base.ConfigurableMiddleware):
     def __call__(self, req):
         ctx = context.Context.from_environ(req.environ)
         if not ctx.project_id:
-            ctx.project_id = 'fake_project_id'
+            ctx.project_id = ADMIN_PROJECT
             ctx = ctx.elevated()
             # Also a service, as Nova and XJob are: Neutron lets only the
             # service role write binding:profile.
