@@ -8,7 +8,9 @@ central allocated, the pod's subnet gateway is the IP central holds for it,
 and the Admin API knows where everything lives. Then a router on central
 joins the two networks across pods (cross-pod L3, the steps of
 ``demo_l3``): XJob gives each pod a bottom router with the router's UUID,
-a shared bridge network and extra routes to the other pod's subnet.
+a shared bridge network and extra routes to the other pod's subnet. Last,
+north-south (``demo_ns``): an external network in the last pod, the
+router's gateway there and a floating IP for each VM.
 
 Every equality printed is also checked, so the demo doubles as a smoke test:
 it exits non-zero, naming what differed, when Tricircle misbehaves. Each step
@@ -27,6 +29,7 @@ from oslo_config import cfg
 from tricircle.common import client
 from tricircle.sandbox import cluster
 from tricircle.sandbox import demo_l3
+from tricircle.sandbox import demo_ns
 from tricircle.sandbox import processes
 
 DEFAULT_DIR = './sandbox-demo'
@@ -63,6 +66,8 @@ class Demo:
         self.ports = {}   # VM name -> (pod, network name, bottom port)
         self.regions = {}  # pod_id -> region_name, from the Admin API
         self.router = None  # central router1 (demo_l3)
+        self.gateway = None  # (gateway pod, ext-net) (demo_ns)
+        self.fips = {}  # VM name -> central floating IP (demo_ns)
         self.failures = []
 
     def conn(self, region_name):
@@ -195,8 +200,9 @@ def show_routings(demo):
                     rtype, top_id, pod['region_name']))
 
 
-STEPS = [show_pods, demo_l3.clean_routers, clean_previous, create_networks,
-         create_ports, compare_ports, show_routings] + demo_l3.STEPS
+STEPS = [show_pods, demo_ns.clean_floating_ips, demo_l3.clean_routers,
+         clean_previous, create_networks, create_ports, compare_ports,
+         show_routings] + demo_l3.STEPS + demo_ns.STEPS
 
 
 def start(sandbox_dir, pods):
@@ -220,7 +226,8 @@ def verdict(demo):
         print('\nAll checks passed: each pod port has the id, IP and MAC '
               'central allocated, its subnet the gateway central holds, and '
               'each pod a piece of %s routing to the other pod over the '
-              'bridge.' % demo_l3.ROUTER)
+              'bridge, its gateway in the external network\'s pod and a '
+              'floating IP per VM mapped there.' % demo_l3.ROUTER)
         return 0
     sys.stdout.flush()
     print('\nDEMO FAILED: %d check(s) did not hold:\n  %s' % (
