@@ -1,5 +1,5 @@
 """What every benchmark script shares: a token-less client of a sandbox
-Neutron, and writing its JSON result."""
+Neutron, one definition of a percentile, and writing the JSON result."""
 
 import json
 import os
@@ -22,3 +22,15 @@ def write_result(path, result):
     with open(path, 'w') as f:
         json.dump(result, f, indent=2)
     print('wrote', path)
+
+
+def percentile(sorted_values, pct):
+    """Linear interpolation between closest ranks (numpy's default); None
+    when empty. Every benchmark reports percentiles this one way."""
+    if not sorted_values:
+        return None
+    pos = (len(sorted_values) - 1) * pct / 100.0
+    low = int(pos)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] -
+                                 sorted_values[low]) * (pos - low)

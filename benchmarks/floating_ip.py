@@ -46,14 +46,9 @@ def until(check, timeout=120):
     raise RuntimeError('not converged in %ss' % timeout)
 
 
-def pct(samples, q):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def summary(samples):
     return {'p50_s': round(statistics.median(samples), 3),
-            'p90_s': round(pct(samples, 0.9), 3),
+            'p90_s': round(_common.percentile(sorted(samples), 90), 3),
             'min_s': round(min(samples), 3), 'max_s': round(max(samples), 3),
             'samples_s': [round(s, 3) for s in samples]}
 

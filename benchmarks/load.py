@@ -65,22 +65,14 @@ def checked(resp, what):
     return resp.json() if resp.content else {}
 
 
-def percentile(values, pct):
-    """Nearest-rank percentile of a sorted list (None when empty)."""
-    if not values:
-        return None
-    rank = max(1, int(round(pct / 100.0 * len(values) + 0.4999)))
-    return values[min(rank, len(values)) - 1]
-
-
 def latency_summary(samples):
     ok = sorted(samples)
 
     def ms(value):
         return None if value is None else round(value * 1000, 1)
-    return {'count': len(ok), 'p50_ms': ms(percentile(ok, 50)),
-            'p90_ms': ms(percentile(ok, 90)),
-            'p99_ms': ms(percentile(ok, 99)),
+    return {'count': len(ok), 'p50_ms': ms(_common.percentile(ok, 50)),
+            'p90_ms': ms(_common.percentile(ok, 90)),
+            'p99_ms': ms(_common.percentile(ok, 99)),
             'max_ms': ms(ok[-1] if ok else None)}
 
 

@@ -56,6 +56,7 @@ import psutil
 
 from tricircle.sandbox import cluster
 from tricircle.sandbox import configs
+import _common  # noqa: I100 - benchmarks/ is the script's folder
 
 LOG = logging.getLogger('port_create')
 
@@ -157,17 +158,6 @@ def _error_text(resp):
 
 # -- measuring --------------------------------------------------------------
 
-def percentile(sorted_values, pct):
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return None
-    pos = (len(sorted_values) - 1) * pct / 100.0
-    low = int(pos)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] -
-                                 sorted_values[low]) * (pos - low)
-
-
 def summarize(results, wall):
     """Stats of one phase; latencies are of successful creates only (a
     failed request can return much faster or slower than a create)."""
@@ -186,9 +176,9 @@ def summarize(results, wall):
         'errors_by_status': dict(by_status),
         'error_messages': [{'count': n, 'message': m}
                            for m, n in samples.most_common(5)],
-        'p50_ms': ms(percentile(ok, 50)),
-        'p95_ms': ms(percentile(ok, 95)),
-        'p99_ms': ms(percentile(ok, 99)),
+        'p50_ms': ms(_common.percentile(ok, 50)),
+        'p95_ms': ms(_common.percentile(ok, 95)),
+        'p99_ms': ms(_common.percentile(ok, 99)),
         'mean_ms': ms(sum(ok) / len(ok)) if ok else None,
         'min_ms': ms(ok[0]) if ok else None,
         'max_ms': ms(ok[-1]) if ok else None,

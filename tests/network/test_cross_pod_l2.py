@@ -33,16 +33,12 @@ def shadows(cloud, region, net):
         network_id=net.id, device_owner=SHADOW)}
 
 
-def wait_shadows(cloud, net):
-    wait_jobs(cloud, net.id)
-
-
 @pytest.fixture(scope='module')
 def vx(cloud):
     net, subnet = span_net(cloud, 'l2-vxlan', 'vxlan', '10.60.0.0/24')
     ports = {'Pod1': bound_port(cloud, 'Pod1', net, 'host-a', '192.0.2.1'),
              'Pod2': bound_port(cloud, 'Pod2', net, 'host-b', '192.0.2.2')}
-    wait_shadows(cloud, net)
+    wait_jobs(cloud, net.id)
     return net, subnet, ports
 
 
@@ -77,16 +73,16 @@ def test_rebind_moves_and_delete_removes_shadows(cloud, vx):
     pod1 = cloud.pods['Pod1'].network
     pod1.update_port(ports['Pod1'], binding_host_id='host-c',
                      binding_profile={'vtep_ip': '192.0.2.3'})
-    wait_shadows(cloud, net)
+    wait_jobs(cloud, net.id)
     moved = shadows(cloud, 'Pod2', net)[ports['Pod1'].id]
     assert moved.binding_host_id == 'host-c'
     assert moved.binding_profile['vtep_ip'] == '192.0.2.3'
 
     extra = bound_port(cloud, 'Pod2', net, 'host-d', '192.0.2.4')
-    wait_shadows(cloud, net)
+    wait_jobs(cloud, net.id)
     assert extra.id in shadows(cloud, 'Pod1', net)
     cloud.pods['Pod2'].network.delete_port(extra)
-    wait_shadows(cloud, net)
+    wait_jobs(cloud, net.id)
     assert extra.id not in shadows(cloud, 'Pod1', net)
     assert set(shadows(cloud, 'Pod1', net)) == {ports['Pod2'].id}
     # The real port's central twin is untouched by its shadows' lives.

@@ -269,13 +269,18 @@ class Auditor:
         nets = collections.defaultdict(set)
         for routing in self._routings(constants.RT_NETWORK):
             nets[routing['pod_id']].add(routing['top_id'])
+        # Central's ports of every routed network, listed once: one GET per
+        # port would make the audit a request per port of the cloud.
+        central = {p.id: p for net_id in set().union(*nets.values())
+                   for p in self.central.ports(network_id=net_id)}
         for pod_id, conn in sorted(self.conns.items()):
             here = {}
             for net_id in nets[pod_id]:
                 for port in conn.ports(network_id=net_id):
                     here[port.id] = port
             for port_id in sorted(by_pod[pod_id]):
-                top = _get(self.central.get_port, port_id)
+                top = central.get(port_id) or _get(self.central.get_port,
+                                                   port_id)
                 bottom = here.get(port_id)
                 if bottom is None:
                     self._add(pod_id, 'port', port_id, MISSING,
@@ -293,7 +298,8 @@ class Auditor:
             for port_id, port in sorted(here.items()):
                 if port_id in by_pod[pod_id] or self._local(conn, port):
                     continue
-                if _get(self.central.get_port, port_id) is None:
+                if port_id not in central and \
+                        _get(self.central.get_port, port_id) is None:
                     self._add(pod_id, 'port', port_id, EXTRA,
                               'pod port without a central twin (%s)'
                               % (port.device_owner or 'no owner'))
