@@ -26,7 +26,7 @@ def _load_config(args):
 
 def _audit(args):
     from tricircle.cmd import cli
-    from tricircle.network import audit
+    from tricircle.network.sync import audit
     _load_config(args)
     try:
         rows = audit.audit(args.project)

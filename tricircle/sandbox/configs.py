@@ -110,10 +110,10 @@ def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None):
     return _write(os.path.join(sandbox_dir, 'tricircle.conf'), sections)
 
 
-CENTRAL_PLUGIN = 'tricircle.network.central_plugin.TricircleCentralPlugin'
-LOCAL_PLUGIN = 'tricircle.network.local_plugin.TricircleLocalPlugin'
-CENTRAL_L3_PLUGIN = 'tricircle.network.central_l3.TricircleCentralL3Plugin'
-LOCAL_L3_PLUGIN = 'tricircle.network.local_l3.TricircleLocalL3Plugin'
+CENTRAL_PLUGIN = 'tricircle.network.central.plugin.TricircleCentralPlugin'
+LOCAL_PLUGIN = 'tricircle.network.local.plugin.TricircleLocalPlugin'
+CENTRAL_L3_PLUGIN = 'tricircle.network.central.l3.TricircleCentralL3Plugin'
+LOCAL_L3_PLUGIN = 'tricircle.network.local.l3.TricircleLocalL3Plugin'
 
 
 def plain_ml2(region_name, az_name, layout):

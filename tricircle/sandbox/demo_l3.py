@@ -15,7 +15,7 @@ import netaddr
 import openstack.exceptions
 
 from tricircle.common import constants
-from tricircle.network import bridge
+from tricircle.network.sync import bridge
 
 ROUTER = 'router1'
 JOBS_TIMEOUT = 60

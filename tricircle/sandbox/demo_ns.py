@@ -11,7 +11,7 @@ other pod. Everything is read back from the pods' own Neutrons.
 """
 
 from tricircle.common import constants
-from tricircle.network import bridge
+from tricircle.network.sync import bridge
 from tricircle.sandbox import demo_l3
 
 EXT_NET = 'ext-net'

@@ -8,7 +8,7 @@ the operator (``tricircle audit`` prints it as a table).
 from oslo_log import log as logging
 
 from tricircle.common import config
-from tricircle.network import audit
+from tricircle.network.sync import audit
 
 LOG = logging.getLogger(__name__)
 

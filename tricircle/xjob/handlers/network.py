@@ -1,7 +1,7 @@
 """``shadow_port_setup``: shadow ports of one cross-pod VxLAN network."""
 
 from tricircle.common import config
-from tricircle.network import shadow_ports
+from tricircle.network.sync import shadow_ports
 
 config.register_network_opts()
 

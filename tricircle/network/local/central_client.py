@@ -120,7 +120,7 @@ class CentralClient:
         raise t_exc.CentralError(status=409, msg='gateway IP of subnet %s '
                                  'cannot be reserved' % subnet['id'])
 
-    # -- security groups (pulled by tricircle.network.local_sg) ----------
+    # -- security groups (pulled by tricircle.network.local.sg) ----------
 
     def get_security_group(self, sg_id):
         return self.api.request(

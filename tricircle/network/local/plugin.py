@@ -23,11 +23,11 @@ from oslo_utils import uuidutils
 from tricircle.common import config
 from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
-from tricircle.network import central_client
+from tricircle.network.local import central_client
 from tricircle.network import exceptions as t_exc
-from tricircle.network import local_sg
+from tricircle.network.local import sg as local_sg
 from tricircle.network import segments
-from tricircle.network import shadow_ports
+from tricircle.network.sync import shadow_ports
 
 LOG = logging.getLogger(__name__)
 

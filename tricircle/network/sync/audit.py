@@ -19,13 +19,13 @@ from oslo_log import log as logging
 from tricircle.common import constants
 from tricircle.db import api as db_api
 from tricircle.db import jobs
-from tricircle.network import bridge
-from tricircle.network import floatingips
+from tricircle.network.sync import bridge
+from tricircle.network.sync import floatingips
 from tricircle.network import regions
-from tricircle.network import router_sync
+from tricircle.network.sync import router as router_sync
 from tricircle.network import segments
-from tricircle.network import sg_sync
-from tricircle.network import shadow_ports
+from tricircle.network.sync import security_groups as sg_sync
+from tricircle.network.sync import shadow_ports
 from tricircle.xjob import rpc
 
 LOG = logging.getLogger(__name__)

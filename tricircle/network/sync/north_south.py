@@ -17,7 +17,7 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.common import exceptions as t_exc
-from tricircle.network import bridge
+from tricircle.network.sync import bridge
 from tricircle.network import placement
 
 LOG = logging.getLogger(__name__)

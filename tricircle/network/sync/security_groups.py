@@ -8,7 +8,7 @@ same state:
 - the copy's rules are central's rules, under central's rule ids; a rule a
   pod lacks is copied by the pod itself (a rule created with the central
   rule's id as description: Neutron's API takes no id, the local plugin
-  copies it from central, id included; tricircle.network.local_sg);
+  copies it from central, id included; tricircle.network.local.sg);
 - a rule whose remote group has members the pod cannot resolve (ports in
   other pods, or only on central) also stands for each of them as an IP
   rule (``remote_ip_prefix`` <ip>/32 or /128, described

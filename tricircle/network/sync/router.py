@@ -22,9 +22,9 @@ from oslo_log import log as logging
 from tricircle.common import constants
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
-from tricircle.network import bridge
-from tricircle.network import floatingips
-from tricircle.network import north_south
+from tricircle.network.sync import bridge
+from tricircle.network.sync import floatingips
+from tricircle.network.sync import north_south
 from tricircle.network import placement
 from tricircle.network import regions
 

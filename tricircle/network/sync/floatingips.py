@@ -23,7 +23,7 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.db import api as db_api
-from tricircle.network import bridge
+from tricircle.network.sync import bridge
 
 LOG = logging.getLogger(__name__)
 
