@@ -36,7 +36,7 @@ def db(admin_api):
     return admin_api.db_url
 
 
-def _run(job, success=True):
+def _run(job, success=True, result=None):
     """Claim the job as a worker would (running whatever due job comes
     first, as a worker would), then finish it as told."""
     while True:
@@ -48,7 +48,7 @@ def _run(job, success=True):
     if success is not None:
         db_jobs.finish_job(None, job['id'], 'test-worker', success,
                            error=None if success else 'boom',
-                           backoff=lambda n: 3600)
+                           backoff=lambda n: 3600, result=result)
 
 
 def test_create_show_list(admin_api, db):
@@ -56,6 +56,7 @@ def test_create_show_list(admin_api, db):
     assert job['type'] == 'noop' and job['resource_id'] == 'res-1'
     assert job['status'] == 'NEW' and job['project_id'] == 'p1'
     assert job['extra'] == {'a': 1} and job['attempts'] == 0
+    assert job['result'] is None
     shown = admin_api.call('GET', '/jobs/%s' % job['id']).json()['job']
     assert shown.pop('logs') == []
     assert shown == job
@@ -77,6 +78,23 @@ def test_show_includes_the_runs(admin_api, db):
     assert shown['status'] == 'FAIL' and shown['last_error'] == 'boom'
     assert [(l['status'], l['message']) for l in shown['logs']] == [
         ('FAIL', 'boom')]
+
+
+def test_show_and_list_include_the_result(admin_api, db):
+    job = _create(admin_api, 'res-result')
+    found = {'drift': [{'pod': 'RegionOne', 'fix': None}],
+             'queued': [['router_setup', 'r1']], 'left_to_operator': 1}
+    _run(job, result=found)
+    shown = admin_api.call('GET', '/jobs/%s' % job['id']).json()['job']
+    assert shown['status'] == 'SUCCESS' and shown['result'] == found
+    listed = admin_api.call('GET', '/jobs?resource_id=res-result').json()
+    assert [j['result'] for j in listed['jobs']] == [found]
+    # A redo keeps it, and so does a failed run, until the next success.
+    redone = admin_api.call('PUT', '/jobs/%s' % job['id']).json()['job']
+    assert redone['status'] == 'NEW' and redone['result'] == found
+    _run(job, success=False, result={'ignored': True})
+    shown = admin_api.call('GET', '/jobs/%s' % job['id']).json()['job']
+    assert shown['status'] == 'FAIL' and shown['result'] == found
 
 
 def test_filters_and_pagination(admin_api, db):

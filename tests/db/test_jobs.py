@@ -1,15 +1,17 @@
 """tricircle.db.jobs on SQLite, MariaDB and PostgreSQL: coalescing, claim
 exclusivity (also from concurrent threads, each on its own connection),
-lease takeover, backoff, redo and delete rules."""
+lease takeover, backoff, redo and delete rules, results."""
 
 import collections
 import threading
 import time
 
+from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 import pytest
 
 from tricircle.common import exceptions as exc
+from tricircle.db import job_rows
 from tricircle.db import jobs
 
 
@@ -295,3 +297,92 @@ def test_list_filters_and_pages(db):
     assert seen == sorted(j['id'] for j in made)
     with pytest.raises(exc.InvalidInput):
         jobs.list_jobs(None, {'lease_owner': 'x'})
+
+
+# -- results ---------------------------------------------------------------
+
+def _succeed(job_id, result, worker='w1'):
+    assert jobs.claim_job(None, worker, 30)['id'] == job_id
+    return jobs.finish_job(None, job_id, worker, True, result=result)
+
+
+def test_result_is_stored_on_success_and_decoded(db):
+    job = jobs.register_job(None, 'noop', 'r1')
+    assert job['result'] is None
+    found = {'drift': [{'pod': 'RegionOne', 'fix': ['router_setup', 'x'],
+                        'detail': 'caf\u00e9'}], 'left_to_operator': 0}
+    done = _succeed(job['id'], found)
+    assert done['status'] == 'SUCCESS' and done['result'] == found
+    assert jobs.get_job(None, job['id'])['result'] == found
+    assert [j['result'] for j in jobs.list_jobs(None)] == [found]
+    # Tuples come back as lists; a list is a result too.
+    jobs.redo_job(None, job['id'])
+    assert _succeed(job['id'], [('a', 1)])['result'] == [['a', 1]]
+    # A run returning nothing leaves no result.
+    jobs.redo_job(None, job['id'])
+    assert _succeed(job['id'], None)['result'] is None
+    assert jobs.get_job(None, job['id'])['result'] is None
+
+
+def test_failure_redo_and_coalescing_keep_the_last_result(db):
+    job = jobs.register_job(None, 'noop', 'r1')
+    _succeed(job['id'], {'n': 1})
+    assert jobs.redo_job(None, job['id'])['result'] == {'n': 1}
+    jobs.claim_job(None, 'w1', 30)
+    assert jobs.get_job(None, job['id'])['result'] == {'n': 1}  # RUNNING
+    failed = jobs.finish_job(None, job['id'], 'w1', False, error='boom',
+                             backoff=lambda n: 3600, result={'n': 2})
+    assert failed['status'] == 'FAIL' and failed['result'] == {'n': 1}
+    assert jobs.get_job(None, job['id'])['result'] == {'n': 1}
+    # Revived by a registration, then taken over after a lost lease.
+    assert jobs.register_job(None, 'noop', 'r1')['result'] == {'n': 1}
+    jobs.claim_job(None, 'w1', 0.2)
+    time.sleep(0.3)
+    taken = jobs.claim_job(None, 'w2', 30)
+    assert taken['id'] == job['id'] and taken['result'] == {'n': 1}
+    # The lost owner's outcome is not recorded, its result neither.
+    assert jobs.finish_job(None, job['id'], 'w1', True,
+                           result={'n': 3}) is None
+    assert jobs.finish_job(None, job['id'], 'w2', True,
+                           result={'n': 4})['result'] == {'n': 4}
+
+
+def test_a_long_result_is_truncated_to_valid_json(db):
+    job = jobs.register_job(None, 'noop', 'r1')
+    # Quotes and backslashes double when escaped again: the worst case.
+    big = {'rows': ['"quoted\\" %d' % i for i in range(20000)]}
+    full = jsonutils.dumps(big)
+    assert len(full) > 2 * job_rows.MAX_RESULT_CHARS
+    done = _succeed(job['id'], big)
+    stored = jobs.get_job(None, job['id'])['result']
+    assert stored == done['result']
+    assert set(stored) == {'truncated', 'chars', 'text'}
+    assert stored['truncated'] is True and stored['chars'] == len(full)
+    assert full.startswith(stored['text'])
+    assert len(jsonutils.dumps(stored)) <= job_rows.MAX_RESULT_CHARS
+    assert len(stored['text']) > job_rows.MAX_RESULT_CHARS // 3
+
+
+def test_result_encoding_caps_at_the_limit():
+    assert job_rows.encode_result(None) is None
+    assert job_rows.encode_result({'a': 'é'}) == '{"a": "\\u00e9"}'
+    exact = 'x' * 98  # '"xx...x"' is 100 characters
+    assert job_rows.encode_result(exact, limit=100) == '"%s"' % exact
+    for value in ('x' * 101, '"' * 500, '\\' * 500, ['é'] * 80):
+        text = job_rows.encode_result(value, limit=100)
+        assert len(text) <= 100, value
+        decoded = jsonutils.loads(text)
+        assert decoded['truncated'] is True
+        assert jsonutils.dumps(value).startswith(decoded['text'])
+        assert len(text) >= 95  # cut no more than needed
+    with pytest.raises((TypeError, ValueError)):
+        job_rows.encode_result({'x': object()})
+
+
+def test_an_unserialisable_result_is_noted_and_the_run_succeeds(db):
+    job = jobs.register_job(None, 'noop', 'r1')
+    done = _succeed(job['id'], {'x': object()})
+    assert done['status'] == 'SUCCESS'
+    assert list(done['result']) == ['unserialisable']
+    assert 'object' in done['result']['unserialisable']
+    assert jobs.get_job(None, job['id'])['result'] == done['result']

@@ -58,6 +58,84 @@ def test_max_attempts_stops_retrying(sqlite_db):
     assert failed['status'] == 'FAIL' and failed['next_attempt_at'] is None
 
 
+def test_what_a_handler_returns_is_the_job_result(sqlite_db):
+    found = {'checked': 3, 'fixed': [('router_setup', 'r1')]}
+    answers = [found, RuntimeError('pod unreachable'), None]
+
+    def handler(ctx, job):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    engine = xjob_engine.Engine('w1', {'report': handler}, retry_base=0)
+    job = jobs.register_job(None, 'report', 'r1')
+    assert engine.run_once() is True
+    done = jobs.get_job(None, job['id'])
+    assert done['status'] == 'SUCCESS'
+    assert done['result'] == {'checked': 3, 'fixed': [['router_setup', 'r1']]}
+    # A failed run keeps what the last successful one found...
+    jobs.redo_job(None, job['id'])
+    assert engine.run_once() is True
+    failed = jobs.get_job(None, job['id'])
+    assert failed['status'] == 'FAIL' and failed['result'] == done['result']
+    # ... until the next success, here one that found nothing.
+    assert engine.run_once() is True
+    again = jobs.get_job(None, job['id'])
+    assert again['status'] == 'SUCCESS' and again['result'] is None
+
+
+def test_an_unserialisable_result_does_not_fail_the_run(sqlite_db):
+    engine = xjob_engine.Engine('w1', {'odd': lambda c, j: {'x': object()}})
+    job = jobs.register_job(None, 'odd', 'r1')
+    assert engine.run_once() is True
+    done = jobs.get_job(None, job['id'])
+    assert done['status'] == 'SUCCESS'
+    assert list(done['result']) == ['unserialisable']
+
+
+def test_the_audit_job_records_its_drift_and_fixes(sqlite_db, monkeypatch):
+    from tricircle.network.sync import audit
+    from tricircle.xjob.handlers import audit as audit_job
+    rows = [
+        audit.Drift('RegionOne', 'router', 'r1', audit.MISSING,
+                    'no bottom router', ('router_setup', 'r1')),
+        audit.Drift('RegionTwo', 'port', 'p1', audit.DIFFERENT,
+                    'ip 10.0.0.5 != 10.0.0.6', (audit.PULL, 'port', 'p1')),
+        audit.Drift('RegionTwo', 'network', 'n1', audit.EXTRA,
+                    'not in central', None),
+    ]
+    asked = []
+    monkeypatch.setattr(audit, 'audit',
+                        lambda project: asked.append(project) or rows)
+    monkeypatch.setattr(audit, 'fix', lambda given: sorted(
+        {r.fix for r in given if r.fix and r.fix[0] != audit.PULL}))
+    engine = xjob_engine.Engine('w1', {'audit': audit_job.run})
+    job = jobs.register_job(None, 'audit', 'all')
+    assert engine.run_once() is True
+    done = jobs.get_job(None, job['id'])
+    assert asked == [None] and done['status'] == 'SUCCESS'
+    assert done['result'] == {
+        'drift': [
+            {'pod': 'RegionOne', 'kind': 'router', 'resource': 'r1',
+             'problem': 'missing', 'detail': 'no bottom router',
+             'fix': ['router_setup', 'r1']},
+            {'pod': 'RegionTwo', 'kind': 'port', 'resource': 'p1',
+             'problem': 'different', 'detail': 'ip 10.0.0.5 != 10.0.0.6',
+             'fix': ['pull', 'port', 'p1']},
+            {'pod': 'RegionTwo', 'kind': 'network', 'resource': 'n1',
+             'problem': 'extra', 'detail': 'not in central', 'fix': None}],
+        'queued': [['router_setup', 'r1']],
+        'left_to_operator': 1}
+    # One project's audit; nothing found is an empty report, not None.
+    rows = []
+    project_job = jobs.register_job(None, 'audit', 'proj-1')
+    assert engine.run_once() is True
+    assert asked == [None, 'proj-1']
+    assert jobs.get_job(None, project_job['id'])['result'] == {
+        'drift': [], 'queued': [], 'left_to_operator': 0}
+
+
 def test_engine_claims_only_types_it_has_handlers_for(sqlite_db):
     job = jobs.register_job(None, 'router_setup', 'r1')
     assert xjob_engine.Engine('w1', {'noop': lambda c, j: None}).run_once() \

@@ -8,6 +8,7 @@ clock: hosts running XJob must keep time (NTP).
 
 import random
 
+from oslo_log import log as logging
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
@@ -15,6 +16,8 @@ from tricircle.common import constants as c
 from tricircle.db import core
 from tricircle.db import job_rows as jr
 from tricircle.db.job_rows import JOBS
+
+LOG = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 16000  # a MySQL TEXT holds 64 KiB of utf8mb4
 CLAIM_BATCH = 8
@@ -131,9 +134,19 @@ def renew_lease(ctx, job_id, worker_id, lease_seconds):
                 updated_at=now)).rowcount == 1
 
 
-@jr.retry
+def _result_text(job_id, result):
+    try:
+        return jr.encode_result(result)
+    except (TypeError, ValueError) as e:
+        error = '%s: %s' % (type(e).__name__, e)
+        LOG.error('The result of job %s is not JSON-serialisable (%s); '
+                  'storing {"unserialisable": <the error>} instead',
+                  job_id, error)
+        return jr.encode_result({'unserialisable': error})
+
+
 def finish_job(ctx, job_id, worker_id, success, error=None, backoff=None,
-               max_attempts=0):
+               max_attempts=0, result=None):
     """Record the end of this worker's run; return the job, or None when
     the worker lost its lease (another worker took the job over).
 
@@ -141,7 +154,26 @@ def finish_job(ctx, job_id, worker_id, success, error=None, backoff=None,
     (default :func:`backoff_seconds`), unless ``max_attempts`` (0: no
     limit) runs were made or a newer pending job of the key supersedes it.
     Every finished run adds an async_job_logs row.
+
+    ``result`` (JSON-serialisable: what the run found) is stored on
+    success, replacing the previous one; None stores NULL. A failure keeps
+    the result of the last successful run, as a redo, a coalesced
+    registration or a lease takeover do: ``result`` always describes the
+    last run that succeeded. The text is capped (see
+    tricircle.db.job_rows.encode_result: a longer one is stored as
+    ``{"truncated": true, "chars": N, "text": <its beginning>}``); a
+    value that cannot be serialised is stored as ``{"unserialisable":
+    <the error>}``, the run still counting as a success -- its work is
+    done.
     """
+    text = _result_text(job_id, result) if success else None
+    return _finish(ctx, job_id, worker_id, success, error, backoff,
+                   max_attempts, text)
+
+
+@jr.retry
+def _finish(ctx, job_id, worker_id, success, error, backoff, max_attempts,
+            result_text):
     now = timeutils.utcnow()
     with core.writer(ctx) as session:
         row = jr.get_row(session, job_id)
@@ -152,7 +184,7 @@ def finish_job(ctx, job_id, worker_id, success, error=None, backoff=None,
                   'updated_at': now}
         if success:
             values.update(status=c.JS_SUCCESS, next_attempt_at=None,
-                          last_error=None)
+                          last_error=None, result=result_text)
         else:
             error = (error or 'failed')[:MAX_ERROR_CHARS]
             retry_at = now + jr.delta((backoff or backoff_seconds)(

@@ -34,6 +34,10 @@ from tricircle.db import models
 JOBS = models.AsyncJob.__table__
 LOGS = models.AsyncJobLog.__table__
 
+# JSON text of a result is ASCII (ensure_ascii), one byte a character, so
+# this fits a MySQL TEXT (65535 bytes) with room to spare.
+MAX_RESULT_CHARS = 60000
+
 
 class Raced(db_exc.DBDuplicateEntry):
     """A row changed between our read and write: retry the transaction."""
@@ -55,6 +59,32 @@ def delta(seconds):
     return datetime.timedelta(seconds=seconds)
 
 
+def encode_result(value, limit=MAX_RESULT_CHARS):
+    """The JSON text a job's result is stored as; None for None.
+
+    The text is ASCII and at most ``limit`` characters. A longer one is
+    stored as ``{"truncated": true, "chars": <its length>, "text": <its
+    beginning>}``: still valid JSON, and an operator sees where it was cut.
+    TypeError or ValueError when ``value`` is not JSON-serialisable.
+    """
+    if value is None:
+        return None
+    text = jsonutils.dumps(value, ensure_ascii=True)
+    if len(text) <= limit:
+        return text
+    # Escaped again, each character of the (ASCII, control-free) text
+    # takes one or two: cutting half the overflow at a time never cuts
+    # more than needed, and halves the overflow each round.
+    keep = limit
+    while True:
+        wrapped = jsonutils.dumps({'truncated': True, 'chars': len(text),
+                                   'text': text[:keep]}, ensure_ascii=True)
+        over = len(wrapped) - limit
+        if over <= 0 or not keep:
+            return wrapped
+        keep = max(0, keep - (over + 1) // 2)
+
+
 def to_dict(row):
     return {
         'id': row['id'], 'type': row['type'],
@@ -65,6 +95,8 @@ def to_dict(row):
         'lease_expires_at': iso(row['lease_expires_at']),
         'next_attempt_at': iso(row['next_attempt_at']),
         'last_error': row['last_error'],
+        'result': (jsonutils.loads(row['result'])
+                   if row['result'] is not None else None),
         'created_at': iso(row['created_at']),
         'updated_at': iso(row['updated_at'])}
 

@@ -6,6 +6,9 @@ lease_expires_at), SUCCESS, FAIL (retried at next_attempt_at; NULL there
 means no retry: max_attempts reached, or a newer job of the same
 (type, resource_id) took its work over). ``attempts`` counts the runs since
 the job was created or last redone; async_job_logs has one row per run.
+``result`` is what the last successful run returned (decoded JSON, None
+when no run succeeded or the handler returned nothing); failures, redos
+and coalescing leave it as it is (see finish_job).
 Workers' functions (claim, renew, finish) live in tricircle.db.job_leases
 and are re-exported here.
 """

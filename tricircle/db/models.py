@@ -89,6 +89,9 @@ class AsyncJob(BASE):
                            default=timeutils.utcnow)
     updated_at = sa.Column(DateTime, nullable=True,
                            onupdate=timeutils.utcnow)
+    # JSON text: what the last successful run found (tricircle.db.job_rows
+    # encodes and caps it).
+    result = sa.Column(sa.Text, nullable=True)
 
 
 class AsyncJobLog(BASE):

@@ -9,6 +9,11 @@ running job every third of ``lease_seconds``, so a long job is never taken
 over while its worker lives, and is taken over once a dead worker's lease
 expires. Handlers run in daemon threads: a stuck one cannot hold the
 process past its shutdown grace.
+
+What a handler returns (None, or a JSON-serialisable value such as a dict
+of what it found) becomes the job's ``result`` when the run succeeds; a
+failed run leaves the result of the last successful one (see
+tricircle.db.job_leases.finish_job).
 """
 
 import os
@@ -47,6 +52,7 @@ class Engine:
         self.max_attempts = max_attempts
         self.shutdown_grace = shutdown_grace
         self._running = {}
+        self._finishing = 0  # runs over, their outcome being recorded
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -71,9 +77,10 @@ class Engine:
         LOG.info('Running %s job %s for %s (attempt %d)', job['type'],
                  job['id'], job['resource_id'], job['attempts'])
         started = time.monotonic()
-        error = None
+        error = result = None
         try:
-            self.handlers[job['type']](context.get_admin_context(), job)
+            result = self.handlers[job['type']](context.get_admin_context(),
+                                                job)
         except Exception as e:
             error = '%s: %s' % (type(e).__name__, e)
             LOG.warning('%s job %s for %s failed after %.2fs: %s',
@@ -81,15 +88,22 @@ class Engine:
                         time.monotonic() - started, error, exc_info=True)
         with self._lock:
             still_ours = self._running.pop(job['id'], None) is not None
+            if still_ours:
+                self._finishing += 1
         if still_ours:
-            self._finish(job, error, time.monotonic() - started)
+            try:
+                self._finish(job, error, time.monotonic() - started,
+                             result=result)
+            finally:
+                with self._lock:
+                    self._finishing -= 1
 
-    def _finish(self, job, error, seconds, backoff=None):
+    def _finish(self, job, error, seconds, backoff=None, result=None):
         try:
             done = jobs.finish_job(
                 None, job['id'], self.worker_id, error is None, error=error,
                 backoff=backoff or self._backoff,
-                max_attempts=self.max_attempts)
+                max_attempts=self.max_attempts, result=result)
         except Exception:
             LOG.exception('Could not record the end of job %s; it will be '
                           'run again once its lease expires', job['id'])
@@ -196,13 +210,15 @@ class Engine:
     def _drain(self):
         deadline = time.monotonic() + self.shutdown_grace
         with self._lock:
-            busy = len(self._running)
+            busy = len(self._running) + self._finishing
         if busy:
             LOG.info('Stopping: waiting up to %.0fs for %d running job(s)',
                      self.shutdown_grace, busy)
+        # Until the outcomes are recorded too: handler threads are daemons,
+        # so exiting earlier could lose a finished run's SUCCESS.
         while time.monotonic() < deadline:
             with self._lock:
-                if not self._running:
+                if not self._running and not self._finishing:
                     break
             time.sleep(0.05)
         with self._lock:
