@@ -28,6 +28,10 @@ RESOURCE_TYPES = (
 JOB_ROUTER_SETUP = 'router_setup'
 JOB_SEG_RULE_SETUP = 'seg_rule_setup'
 JOB_SHADOW_PORT_SETUP = 'shadow_port_setup'
+# A central network, subnet or port changed or went: its copies follow.
+JOB_NETWORK_SYNC = 'network_sync'
+JOB_SUBNET_SYNC = 'subnet_sync'
+JOB_PORT_SYNC = 'port_sync'
 
 # Asynchronous job states.
 JS_NEW = 'NEW'

@@ -63,6 +63,9 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
             'type_drivers': 'local,flat,vlan,vxlan',
             'tenant_network_types': 'local',
             'mechanism_drivers': '',
+            # As in most clouds: ports and networks carry
+            # port_security_enabled, which central owns.
+            'extension_drivers': 'port_security',
         },
         'ml2_type_flat': {'flat_networks': '*'},
         'ml2_type_vlan': {'network_vlan_ranges': VLAN_RANGES},
@@ -131,6 +134,10 @@ def tricircle_plugins(region_name, az_name, layout):
                     'ml2': {'type_drivers': 'local,flat,vlan,vxlan,'
                                             'shared_vlan',
                             'mechanism_drivers': 'tricircle_central'},
+                    # Tag changes reach the pods (tricircle.network.
+                    # central.tags).
+                    'oslo_messaging_notifications': {
+                        'driver': 'tricircle_tags'},
                     'tricircle': {
                         'db_connection': tricircle_db_url(layout['dir'])},
                 }}

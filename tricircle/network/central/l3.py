@@ -17,9 +17,8 @@ from neutron_lib.plugins import directory
 from oslo_log import log as logging
 
 from tricircle.common import constants
-from tricircle.db import jobs
+from tricircle.network.central import follow
 from tricircle.network import placement
-from tricircle.xjob import rpc
 
 LOG = logging.getLogger(__name__)
 
@@ -43,11 +42,8 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                            events.AFTER_DELETE)
 
     def _sync(self, context, router_id, project_id=None):
-        job = jobs.register_job(None, JOB_ROUTER_SETUP, router_id,
-                                project_id or context.project_id)
-        rpc.wake(JOB_ROUTER_SETUP, router_id)
-        LOG.info('Queued %s job %s for router %s', JOB_ROUTER_SETUP,
-                 job['id'], router_id)
+        follow.queue(JOB_ROUTER_SETUP, router_id,
+                     project_id or context.project_id, 'router')
 
     def add_router_interface(self, context, router_id, interface_info=None):
         core = directory.get_plugin()
@@ -68,6 +64,11 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         info = super().remove_router_interface(context, router_id,
                                                interface_info)
         self._sync(context, router_id, info.get('project_id'))
+        core = directory.get_plugin()
+        for subnet_id in info.get('subnet_ids') or [info.get('subnet_id')]:
+            if subnet_id:
+                core.reserve_gateway(context, core.get_subnet(
+                    context.elevated(), subnet_id))
         return info
 
     def create_router(self, context, router):

@@ -7,6 +7,8 @@ registered in the Tricircle DB, and a network's ``availability_zones`` are
 the pods it has been materialised in.
 """
 
+import netaddr
+from neutron.common import _constants as n_common_const
 from neutron.objects import securitygroup as sg_obj
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib.api.definitions import availability_zone as az_def
@@ -16,6 +18,7 @@ from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import utils as plugin_utils
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -23,14 +26,19 @@ from tricircle.common import config
 from tricircle.common import constants
 from tricircle.db import api as db_api
 from tricircle.db import core
-from tricircle.db import jobs
+from tricircle.network import attributes
+from tricircle.network.central import follow
 from tricircle.network import placement
-from tricircle.xjob import rpc
 from tricircle.network import segments
 
 LOG = logging.getLogger(__name__)
 
 _AZ_RESOURCES = ('network', 'router')
+GATEWAY_OWNER = constants.DEVICE_OWNER_GATEWAY
+# Ports Neutron deletes with their network or subnet, and our reservations
+# of gateway IPs, which central drops itself before such a delete.
+_NOT_BLOCKING = tuple(n_common_const.AUTO_DELETE_PORT_OWNERS) + (
+    GATEWAY_OWNER,)
 
 
 class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
@@ -84,7 +92,129 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
             if hints in (None, n_const.ATTR_NOT_SPECIFIED):
                 hints = self.get_network(context, id).get(az_def.AZ_HINTS)
             self._check_external_placement(hints)
-        return super().update_network(context, id, network)
+        old = super().get_network(context, id)
+        result = super().update_network(context, id, network)
+        self._follow('network', old, result)
+        return result
+
+    def delete_network(self, context, id):
+        self._drop_reservations(context, 'network_id', id)
+        super().delete_network(context, id)
+        follow.resource_changed('network', id, None, 'deleted')
+
+    def _ensure_network_not_in_use(self, context, net_id):
+        """Neutron's 409, naming the pod each blocking port lives in."""
+        try:
+            super()._ensure_network_not_in_use(context, net_id)
+        except n_exc.NetworkInUse:
+            ports = [p['id'] for p in self._ports_on(context, 'network_id',
+                                                     net_id)
+                     if p['device_owner'] not in _NOT_BLOCKING]
+            raise n_exc.NetworkInUse(net_id=net_id, reason=(
+                'ports still use it: %s; delete them first (the pods '
+                'follow)' % ', '.join(
+                    '%s (%s)' % (p, _where(p)) for p in ports)))
+
+    # -- subnets -----------------------------------------------------------
+
+    def update_subnet(self, context, id, subnet):
+        old = super().get_subnet(context, id)
+        new_gw = subnet['subnet'].get('gateway_ip', n_const.ATTR_NOT_SPECIFIED)
+        moved = (new_gw is not n_const.ATTR_NOT_SPECIFIED and
+                 not attributes.same('gateway_ip', new_gw,
+                                     old['gateway_ip']))
+        if moved and new_gw:
+            self._check_ip_free(context, old, new_gw)
+        result = super().update_subnet(context, id, subnet)
+        if moved:
+            self.reserve_gateway(context, result)
+        self._follow('subnet', old, result)
+        return result
+
+    def delete_subnet(self, context, id):
+        self._drop_reservations(context, 'subnet_id', id)
+        super().delete_subnet(context, id)
+        follow.resource_changed('subnet', id, None, 'deleted')
+
+    def _check_ip_free(self, context, subnet, ip_address):
+        """A new gateway IP must not be a port's already: the pods' bottom
+        routers will take it."""
+        if self.get_ports(context.elevated(), filters={'fixed_ips': {
+                'subnet_id': [subnet['id']], 'ip_address': [ip_address]}}):
+            raise n_exc.IpAddressInUse(net_id=subnet['network_id'],
+                                       ip_address=ip_address)
+
+    def reserve_gateway(self, context, subnet):
+        """Hold ``subnet``'s gateway IP on central whenever no router
+        interface does, so no pod port can ever take it (a pod's bottom
+        router uses it); drop reservations of a gateway IP that moved."""
+        admin = context.elevated()
+        gateway_ip = subnet.get('gateway_ip')
+        holders = []
+        for port in self._ports_on(context, 'subnet_id', subnet['id']):
+            ips = [ip['ip_address'] for ip in port['fixed_ips']
+                   if ip['subnet_id'] == subnet['id']]
+            if port['device_owner'] == GATEWAY_OWNER and (
+                    not gateway_ip or gateway_ip not in ips):
+                super().delete_port(admin, port['id'])
+                LOG.info('Dropped reservation %s of old gateway IP %s of '
+                         'subnet %s', port['id'], ', '.join(ips),
+                         subnet['id'])
+            elif gateway_ip and gateway_ip in ips:
+                holders.append(port['id'])
+        net = self.get_network(admin, subnet['network_id'])
+        if holders or not gateway_ip or net.get(external_net.EXTERNAL) or \
+                netaddr.IPAddress(gateway_ip) not in netaddr.IPNetwork(
+                    subnet['cidr']):
+            return  # nothing a bottom router could take
+        port = plugin_utils.create_port(self, admin, {'port': {
+            'network_id': subnet['network_id'],
+            'tenant_id': subnet['project_id'],
+            'name': 'gateway-%s' % subnet['id'],
+            'device_owner': GATEWAY_OWNER, 'device_id': '',
+            'admin_state_up': False,
+            'fixed_ips': [{'subnet_id': subnet['id'],
+                           'ip_address': gateway_ip}]}},
+            check_allow_post=False)
+        LOG.info('Central holds gateway IP %s of subnet %s again (port %s)',
+                 gateway_ip, subnet['id'], port['id'])
+
+    def _ports_on(self, context, key, value):
+        filters = ({'network_id': [value]} if key == 'network_id' else
+                   {'fixed_ips': {'subnet_id': [value]}})
+        return self.get_ports(context.elevated(), filters=filters, fields=[
+            'id', 'device_owner', 'fixed_ips'])
+
+    def _drop_reservations(self, context, key, value):
+        """Before a network or subnet delete: our gateway reservations go
+        with it, but only when nothing else would refuse the delete
+        (then Neutron's 409 stands, and so do the reservations)."""
+        ports = self._ports_on(context, key, value)
+        if any(p['device_owner'] not in _NOT_BLOCKING for p in ports):
+            return
+        for port in ports:
+            if port['device_owner'] == GATEWAY_OWNER:
+                super().delete_port(context.elevated(), port['id'])
+
+    # -- ports -------------------------------------------------------------
+
+    def update_port(self, context, id, port):
+        old = super().get_port(context, id)
+        result = super().update_port(context, id, port)
+        self._follow('port', old, result)
+        return result
+
+    def delete_port(self, context, id, l3_port_check=True):
+        super().delete_port(context, id, l3_port_check=l3_port_check)
+        follow.resource_changed('port', id, None, 'deleted')
+
+    @staticmethod
+    def _follow(kind, old, new):
+        changed = attributes.differences(kind, new, old)
+        if changed:
+            follow.resource_changed(kind, new['id'], new.get('project_id'),
+                                    'updated: %s' % ', '.join(sorted(
+                                        changed)))
 
     @staticmethod
     def _check_external_placement(hints):
@@ -208,11 +338,13 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
 
     @staticmethod
     def _sg_sync(sg_id, project_id=None):
-        if not db_api.list_routings(None, {
-                'top_id': sg_id, 'resource_type': constants.RT_SG}):
-            return
-        job = jobs.register_job(None, constants.JOB_SEG_RULE_SETUP, sg_id,
-                                project_id)
-        rpc.wake(constants.JOB_SEG_RULE_SETUP, sg_id)
-        LOG.info('Queued %s job %s for security group %s',
-                 constants.JOB_SEG_RULE_SETUP, job['id'], sg_id)
+        if follow.routed(sg_id, constants.RT_SG):
+            follow.queue(constants.JOB_SEG_RULE_SETUP, sg_id, project_id,
+                         'security group')
+
+
+def _where(port_id):
+    pods = {p['pod_id']: p['region_name'] for p in db_api.list_pods(None)}
+    regions = sorted(pods.get(r['pod_id'], r['pod_id']) for r in
+                     follow.routed(port_id, constants.RT_PORT))
+    return 'in pod %s' % ', '.join(regions) if regions else 'central only'

@@ -84,6 +84,11 @@ class CentralClient:
     def create_port(self, body):
         return self.api.request('POST', '/ports', {'port': body})['port']
 
+    def update(self, kind, resource_id, body):
+        """Update a central network, subnet or port; central's answer."""
+        return self.api.request('PUT', '/%ss/%s' % (kind, resource_id),
+                                {kind: body})[kind]
+
     def update_port(self, port_id, body):
         return self.api.request('PUT', '/ports/%s' % port_id,
                                 {'port': body})['port']

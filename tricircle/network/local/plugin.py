@@ -9,9 +9,13 @@ half-way is undone before the caller hears about it.
 
 import threading
 
+import netaddr
+
+from neutron.extensions import tagging
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import directory
 from neutron_lib.plugins import utils as plugin_utils
 from oslo_concurrency import lockutils
 from oslo_config import cfg
@@ -23,6 +27,7 @@ from oslo_utils import uuidutils
 from tricircle.common import config
 from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
+from tricircle.network import attributes
 from tricircle.network.local import central_client
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import sg as local_sg
@@ -31,25 +36,31 @@ from tricircle.network.sync import shadow_ports
 
 LOG = logging.getLogger(__name__)
 
+# What an update in the pod reports to central: every attribute central
+# owns (it answers with the values that stand), and what only the pod
+# knows but central must record (addresses, the host a port is bound to).
+_TOP_PORT_UPDATES = attributes.PORT + ('binding:host_id', 'mac_address',
+                                       'fixed_ips')
 # Port attributes that central must know as well as the pod.
-_TOP_PORT_ATTRS = ('name', 'description', 'network_id', 'admin_state_up',
-                   'device_owner', 'device_id', 'mac_address', 'fixed_ips',
-                   'binding:host_id', 'allowed_address_pairs',
-                   'port_security_enabled', 'security_groups')
-# Of those, what an update in the pod reports back to central.
-_TOP_PORT_UPDATES = ('name', 'description', 'admin_state_up', 'device_owner',
-                     'device_id', 'binding:host_id', 'mac_address',
-                     'fixed_ips', 'allowed_address_pairs',
-                     'security_groups')
+_TOP_PORT_ATTRS = _TOP_PORT_UPDATES + ('network_id',)
 
 
 # Ports a pod's L3 plugin makes for bottom routers and floating IPs.
 _POD_L3_OWNERS = (constants.DEVICE_OWNER_ROUTER_GW,
                   constants.DEVICE_OWNER_FLOATINGIP)
+_HELD_OWNERS = _POD_L3_OWNERS + (constants.DEVICE_OWNER_ROUTER_INTF,)
 
 
 def _given(value):
     return value is not n_const.ATTR_NOT_SPECIFIED and value is not None
+
+
+def _on_link(subnet):
+    """Whether a subnet's gateway IP is inside its CIDR (Neutron allows an
+    off-link gateway)."""
+    gateway = subnet.get('gateway_ip')
+    return bool(gateway) and netaddr.IPAddress(gateway) in netaddr.IPNetwork(
+        subnet['cidr'])
 
 
 class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
@@ -109,6 +120,33 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         self._ensure_network(context, id)
         return super().get_network(context, id, fields)
 
+    def update_network(self, context, id, network):
+        self._through_central(context, 'network', id, network['network'])
+        return super().update_network(context, id, network)
+
+    def update_subnet(self, context, id, subnet):
+        self._through_central(context, 'subnet', id, subnet['subnet'])
+        return super().update_subnet(context, id, subnet)
+
+    def _through_central(self, context, kind, id, attrs):
+        """Central owns a copy's attributes: a change asked here is made on
+        central first (which may refuse, and then nothing changes here),
+        and the pod takes central's answer. A pod-local resource, or an
+        attribute central does not own, is the pod's alone."""
+        changes = {k: attrs[k] for k in attributes.OWNED[kind]
+                   if k in attrs}
+        if not changes or not self._routed(id, kind):
+            return
+        top = self.central.update(kind, id, changes)
+        for key in changes:
+            if key in top:
+                attrs[key] = top[key]
+
+    def _routed(self, id, kind):
+        """Whether this pod holds ``id`` as a copy of a central resource."""
+        return any(r['pod_id'] == self.admin.pod_id for r in
+                   self.admin.routings(id, kind))
+
     def delete_network(self, context, id):
         self._deleting.add(id)
         try:
@@ -131,14 +169,10 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
                 raise n_exc.NetworkNotFound(net_id=net_id)
             self._check_zone(top)
             self._check_span(top)
-            body = {'id': net_id, 'name': top['name'],
-                    'project_id': top['project_id'],
-                    'admin_state_up': top['admin_state_up'],
-                    'shared': top.get('shared', False),
-                    'description': top.get('description', '')}
-            for key in ('port_security_enabled', 'router:external'):
-                if key in top:
-                    body[key] = top[key]
+            body = dict(attributes.wanted('network', top), id=net_id,
+                        project_id=top['project_id'])
+            if 'router:external' in top:
+                body['router:external'] = top['router:external']
             body.update(segments.bottom_provider_attrs(top))
             try:
                 net = plugin_utils.create_network(
@@ -149,6 +183,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
             except db_exc.DBDuplicateEntry:
                 net = super().get_network(admin, net_id)
             else:
+                self._copy_tags(admin, 'networks', net_id, top)
                 self._record(net_id, top['project_id'], constants.RT_NETWORK)
                 self._extend_routers(net_id, top['project_id'])
                 if body.get('provider:network_type') == shadow_ports.VXLAN:
@@ -212,20 +247,19 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
             except n_exc.SubnetNotFound:
                 pass
             gateway_ip = None
-            if net.get('router:external'):
-                # Its gateway is the upstream router, never a bottom one.
+            if net.get('router:external') or not _on_link(top):
+                # The upstream router's, or off the subnet: never a bottom
+                # router's, so there is nothing to reserve.
                 gateway_ip = top.get('gateway_ip')
             elif top.get('gateway_ip'):
                 gateway = self.central.gateway_port(top)
                 gateway_ip = next(ip['ip_address'] for ip in
                                   gateway['fixed_ips']
                                   if ip['subnet_id'] == subnet_id)
-            body = {key: top[key] for key in (
-                'id', 'name', 'network_id', 'project_id', 'cidr',
-                'ip_version', 'enable_dhcp', 'allocation_pools',
-                'dns_nameservers', 'host_routes', 'description')
-                if key in top}
-            body['gateway_ip'] = gateway_ip
+            body = dict(attributes.wanted('subnet', top),
+                        gateway_ip=gateway_ip, **{key: top[key] for key in (
+                            'id', 'network_id', 'project_id', 'cidr',
+                            'ip_version') if key in top})
             for key in ('ipv6_ra_mode', 'ipv6_address_mode'):
                 if top.get(key):
                     body[key] = top[key]
@@ -235,6 +269,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
                 LOG.info('Materialised central subnet %s (%s, gateway %s) '
                          'in pod %s', subnet_id, top['cidr'], gateway_ip,
                          self.region_name)
+                self._copy_tags(admin, 'subnets', subnet_id, top)
             except db_exc.DBDuplicateEntry:
                 subnet = super().get_subnet(admin, subnet_id)
         self._record(subnet_id, top['project_id'], constants.RT_SUBNET)
@@ -333,6 +368,10 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
             if top is not None and 'security_groups' in changes:
                 sg_jobs = self._adopt_top_security_groups(context, attrs,
                                                           top, old_sgs)
+            for key in set(changes) & set(attributes.PORT) - {
+                    'security_groups'}:
+                if top is not None and key in top:
+                    attrs[key] = top[key]
         result = super().update_port(context, id, port)
         self._queue_sg_jobs(sg_jobs, result['project_id'])
         if 'binding:host_id' in attrs and result.get(
@@ -408,11 +447,13 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         return result
 
     def _held_for_l3(self, attrs):
-        """The central port whose IPs a bottom router gateway or floating
-        IP port asks for, when central's own L3 object holds them."""
+        """The central port whose IPs a bottom router's gateway, interface
+        or floating IP port asks for, when central's own L3 object holds
+        them (an interface added on central by port keeps that port's IP
+        and MAC in every pod)."""
         owner = attrs.get('device_owner')
         fixed = attrs.get('fixed_ips')
-        if owner not in _POD_L3_OWNERS or not _given(fixed) or not fixed:
+        if owner not in _HELD_OWNERS or not _given(fixed) or not fixed:
             return None
         held = None
         for ip in fixed:
@@ -428,8 +469,12 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         return held
 
     def _only_gateway_ips(self, context, attrs):
+        """A bottom router's interface on subnets' gateway IPs, which
+        central holds for the pods (any other port asking for a gateway
+        IP goes to central, which refuses it)."""
         fixed = attrs.get('fixed_ips')
-        if not _given(fixed) or not fixed:
+        if attrs.get('device_owner') not in n_const.ROUTER_INTERFACE_OWNERS \
+                or not _given(fixed) or not fixed:
             return False
         for ip in fixed:
             if not ip.get('subnet_id') or not ip.get('ip_address'):
@@ -440,6 +485,15 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         return True
 
     # -- helpers -----------------------------------------------------------
+
+    @staticmethod
+    def _copy_tags(context, collection, resource_id, top):
+        """A copy carries central's tags (the tag API writes them apart
+        from the resource, so a create cannot)."""
+        plugin = directory.get_plugin(tagging.TAG_PLUGIN_TYPE)
+        if plugin is not None and top.get('tags'):
+            plugin.update_tags(context, collection, resource_id,
+                               {'tags': top['tags']})
 
     def _check_zone(self, top):
         """A network hinted to some AZs or pods lives only there."""

@@ -34,19 +34,23 @@ _each_pod = regions.each_pod
 
 
 def _desired(central, router_id, pods):
-    """``{pod_id: [top subnet]}`` of the router's interfaces, by pod."""
-    wanted = {}
+    """``{pod_id: [top subnet]}`` of the router's interfaces, by pod, and
+    ``{subnet_id: (IP, MAC)}`` of those added by port on another IP than
+    the subnet's gateway: every pod's piece takes that port's addresses."""
+    wanted, by_port = {}, {}
     for port in central.ports(device_id=router_id,
                               device_owner=constants.DEVICE_OWNER_ROUTER_INTF):
         for ip in port.fixed_ips:
             subnet = central.get_subnet(ip['subnet_id'])
+            if ip['ip_address'] != subnet.gateway_ip:
+                by_port[subnet.id] = (ip['ip_address'], port.mac_address)
             net = central.get_network(subnet.network_id)
             for pod in placement.network_pods(
                     {'id': net.id,
                      'availability_zone_hints': net.availability_zone_hints},
                     pods):
                 wanted.setdefault(pod['pod_id'], []).append(subnet)
-    return wanted
+    return wanted, by_port
 
 
 def _bottom_router(conn, router_id):
@@ -66,7 +70,34 @@ def _interfaces(conn, router_id):
     return found
 
 
-def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet):
+def _ip_on(port, subnet_id):
+    return next((ip['ip_address'] for ip in port.fixed_ips
+                 if ip['subnet_id'] == subnet_id), None)
+
+
+def _attach(conn, router_id, subnet, by_port):
+    """One interface of a bottom router: on the subnet's gateway IP, or on
+    the IP and MAC of the central port it was added with (the local
+    plugin lets the pod port take them over from central)."""
+    conn.get_subnet(subnet.id)  # materialises it in the pod
+    if subnet.id not in by_port:
+        conn.add_interface_to_router(router_id, subnet_id=subnet.id)
+        return
+    ip, mac = by_port[subnet.id]
+    port = next((p for p in conn.ports(
+        network_id=subnet.network_id, fixed_ips='ip_address=%s' % ip)
+        if not p.device_id), None)  # left by a run that stopped half-way
+    if port is None:
+        port = conn.create_port(
+            network_id=subnet.network_id, mac_address=mac,
+            device_owner=constants.DEVICE_OWNER_ROUTER_INTF,
+            name='router-port-%s' % router_id,
+            fixed_ips=[{'subnet_id': subnet.id, 'ip_address': ip}])
+    conn.add_interface_to_router(router_id, port_id=port.id)
+
+
+def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
+                   by_port=None):
     """Bottom router, its interfaces and its bridge port in one pod;
     returns the router's bridge IP (None without a bridge).
 
@@ -76,21 +107,34 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet):
     """
     conn = _pod(pod)
     router_id = top.id
-    if _bottom_router(conn, router_id) is None:
+    piece = _bottom_router(conn, router_id)
+    if piece is None:
         conn.create_router(name=router_id, project_id=top.project_id,
+                           is_admin_state_up=top.is_admin_state_up,
                            description='Tricircle: piece of router %s'
                            % router_id)
         LOG.info('Made bottom router %s in pod %s', router_id,
                  pod['region_name'])
+    elif piece.is_admin_state_up != top.is_admin_state_up:
+        conn.update_router(router_id,
+                           is_admin_state_up=top.is_admin_state_up)
+        LOG.info('Router %s in pod %s: admin_state_up %s', router_id,
+                 pod['region_name'], top.is_admin_state_up)
     _record(router_id, pod, top.project_id)
     have = _interfaces(conn, router_id)
     wanted = {s.id for s in subnets}
+    by_port = by_port or {}
     for subnet in subnets:
+        want_ip = by_port.get(subnet.id, (subnet.gateway_ip,))[0]
+        port = have.get(subnet.id)
+        if port is not None and _ip_on(port, subnet.id) != want_ip:
+            # Added again on another IP (by port, or by subnet again).
+            conn.remove_interface_from_router(router_id, port_id=port.id)
+            del have[subnet.id]
         if subnet.id not in have:
-            conn.get_subnet(subnet.id)  # materialises it in the pod
-            conn.add_interface_to_router(router_id, subnet_id=subnet.id)
-            LOG.info('Attached subnet %s to router %s in pod %s', subnet.id,
-                     router_id, pod['region_name'])
+            _attach(conn, router_id, subnet, by_port)
+            LOG.info('Attached subnet %s to router %s in pod %s at %s',
+                     subnet.id, router_id, pod['region_name'], want_ip)
     ns_id = ns_subnet.id if ns_subnet is not None else None
     leaving = {subnet_id: port for subnet_id, port in have.items()
                if subnet_id not in wanted and subnet_id != ns_id and
@@ -189,8 +233,8 @@ class Plan:
         except os_exc.NotFoundException:
             self.top = None
         pod_list = list(pods.values())
-        self.desired = (_desired(central, router_id, pod_list)
-                        if self.top else {})
+        self.desired, self.by_port = (
+            _desired(central, router_id, pod_list) if self.top else ({}, {}))
         self.gateway = (north_south.Gateway.of(central, self.top, pod_list)
                         if self.top else None)
         self.router_pods = set(self.desired) | (
@@ -261,7 +305,7 @@ def _converge(central, pods, plan):
     ips = _each_pod(router_pods, lambda pod_id: _ensure_pieces(
         pods[pod_id], top, desired.get(pod_id, []),
         bridge_subnet if pod_id in desired else None, bridge_id,
-        ns_subnet))
+        ns_subnet, plan.by_port))
     bridge_ips = {pod_id: ip for pod_id, ip in ips.items() if ip}
     # Floating IPs no longer wanted go before any gateway changes.
     remote_kept = _each_pod(router_pods - {gw_pod}, lambda pod_id: (

@@ -8,7 +8,9 @@ at import time of a module that is always imported)::
 
 A handler is ``handler(ctx, job)``; ``job`` is the dict of
 tricircle.db.jobs (``id``, ``type``, ``resource_id``, ``project_id``,
-``extra``, ``attempts``...). It returns on success and raises on failure
+``extra``, ``attempts``...). It returns on success, optionally a
+JSON-serialisable value that becomes the job's ``result`` (what the run
+found or did, shown by ``GET /v1.0/jobs/{id}``), and raises on failure
 (the job goes to FAIL and is retried with backoff). It must be idempotent:
 a job may run again after a crash, a lost lease or a redo, and one run
 may stand for several registrations (only the latest ``extra`` is kept).
@@ -81,6 +83,14 @@ JOB_TYPES = {
     # resource: a central network; shadow ports of its cross-pod ports.
     'shadow_port_setup': JobType('tricircle.xjob.handlers.network.setup',
                                  resource_id=uuid_resource_id),
+    # resource: a central network, subnet or port; its copies in every pod
+    # follow its attributes, or go when central deleted it.
+    'network_sync': JobType('tricircle.xjob.handlers.resource.network',
+                            resource_id=uuid_resource_id),
+    'subnet_sync': JobType('tricircle.xjob.handlers.resource.subnet',
+                           resource_id=uuid_resource_id),
+    'port_sync': JobType('tricircle.xjob.handlers.resource.port',
+                         resource_id=uuid_resource_id),
     # resource: a project id, or 'all'; compares and queues the fixes.
     'audit': JobType('tricircle.xjob.handlers.audit.run'),
 }

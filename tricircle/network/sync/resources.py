@@ -1,0 +1,152 @@
+"""Converge the pods' copies of one central network, subnet or port (the
+``network_sync``, ``subnet_sync`` and ``port_sync`` jobs).
+
+The job reads the resource on central as it is now. If central still has
+it, every pod holding a copy (its routings) gets central's value of each
+attribute central owns (tricircle.network.attributes) that differs, tags
+included. If central has it no more, every copy is deleted, with what
+only stood for it in that pod (shadow ports, ports whose central twin is
+gone), and its routings go. Running it twice, or after a crash half-way,
+ends the same.
+
+A pod that refuses (a port still used by a bottom router, bad input that
+only the pod rejects) fails the job with the pod's name and Neutron's
+message; XJob retries it, and a pod that is down gets the change when it
+answers again.
+"""
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from tricircle.common import constants
+from tricircle.common import exceptions as t_exc
+from tricircle.db import api as db_api
+from tricircle.network import attributes
+from tricircle.network import regions
+
+LOG = logging.getLogger(__name__)
+
+ROUTING_TYPES = {'network': constants.RT_NETWORK,
+                 'subnet': constants.RT_SUBNET,
+                 'port': constants.RT_PORT}
+
+
+class SyncFailed(Exception):
+    """One or more pods refused; each named with its reason."""
+
+
+def central():
+    return regions.rest(cfg.CONF.client.central_region_name)
+
+
+def sync(kind, resource_id):
+    """Make every pod's copy of central resource ``resource_id`` match it;
+    return ``{region: what was done}``."""
+    collection = attributes.COLLECTIONS[kind]
+    top = central().get(collection, resource_id)
+    pods = {p['pod_id']: p for p in db_api.list_pods(None)}
+    copies = {r['id']: r for r in db_api.list_routings(None, {
+        'top_id': resource_id, 'resource_type': ROUTING_TYPES[kind]})
+        if r['pod_id'] in pods}
+
+    def one(routing):
+        pod = pods[routing['pod_id']]
+        conn = regions.rest(pod)
+        try:
+            if top is None:
+                done = _delete(conn, kind, resource_id)
+                _drop_routing(routing['id'])
+                return done
+            return _update(conn, kind, top)
+        except Exception as e:
+            return e
+
+    outcome = regions.each_pod(copies, lambda rid: one(copies[rid]))
+    done = {pods[copies[rid]['pod_id']]['region_name']: result
+            for rid, result in outcome.items()}
+    failed = {region: e for region, e in done.items()
+              if isinstance(e, Exception)}
+    if failed:
+        raise SyncFailed('; '.join('%s' % e if isinstance(
+            e, regions.PodRefused) else 'pod %s: %s: %s' % (
+                region, type(e).__name__, e)
+            for region, e in sorted(failed.items())))
+    return done
+
+
+def _update(conn, kind, top):
+    collection = attributes.COLLECTIONS[kind]
+    here = conn.find(collection, top['id'])
+    if here is None:
+        # Lost behind our back: the audit re-pulls it (networks, subnets)
+        # or reports it (ports); nothing here can stand in for it.
+        LOG.warning('%s %s is routed to pod %s but not there', kind,
+                    top['id'], conn.region)
+        return 'missing'
+    diff = attributes.differences(kind, top, here)
+    body = {k: top[k] for k in diff if k != attributes.TAGS}
+    if body:
+        conn.request('PUT', '/%s/%s' % (collection, top['id']),
+                     {kind: body})
+    if attributes.TAGS in diff:
+        conn.request('PUT', '/%s/%s/tags' % (collection, top['id']),
+                     {'tags': top[attributes.TAGS]})
+    if diff:
+        LOG.info('%s %s in pod %s now has central\'s %s', kind, top['id'],
+                 conn.region, ', '.join(sorted(diff)))
+        return 'updated: %s' % ', '.join(sorted(diff))
+    return 'in sync'
+
+
+def _delete(conn, kind, resource_id):
+    collection = attributes.COLLECTIONS[kind]
+    if conn.find(collection, resource_id) is None:
+        return 'already gone'
+    if kind == 'network':
+        _drop_stand_ins(conn, 'network_id=%s' % resource_id)
+        for subnet in conn.request('GET', '/subnets?network_id=%s'
+                                   % resource_id)['subnets']:
+            conn.request('DELETE', '/subnets/%s' % subnet['id'])
+            _forget(conn, subnet['id'], constants.RT_SUBNET)
+    elif kind == 'subnet':
+        _drop_stand_ins(conn, 'fixed_ips=subnet_id%%3D%s' % resource_id)
+    conn.request('DELETE', '/%s/%s' % (collection, resource_id))
+    LOG.info('Deleted %s %s from pod %s: central deleted it', kind,
+             resource_id, conn.region)
+    return 'deleted'
+
+
+def _drop_stand_ins(conn, query):
+    """Before a network or subnet goes: the pod's ports on it that only
+    stood for central ports (shadows, and copies whose central twin is
+    gone). A bottom router's port is router_setup's to remove; while one
+    is there the pod refuses, and the job is retried."""
+    top = central()
+    for port in conn.request('GET', '/ports?%s' % query)['ports']:
+        owner = port['device_owner'] or ''
+        if owner.startswith('network:router') or owner == \
+                constants.DEVICE_OWNER_FLOATINGIP:
+            continue
+        if owner != constants.DEVICE_OWNER_SHADOW and \
+                top.find('ports', port['id']) is not None:
+            continue
+        conn.request('DELETE', '/ports/%s' % port['id'], ok=(204, 404))
+        LOG.info('Deleted port %s (%s) of pod %s with its network',
+                 port['id'], owner or 'no owner', conn.region)
+
+
+def _forget(conn, resource_id, resource_type):
+    pod = db_api.get_pod_by_region(None, conn.region)
+    for routing in db_api.list_routings(None, {
+            'top_id': resource_id, 'resource_type': resource_type,
+            'pod_id': pod['pod_id']}):
+        _drop_routing(routing['id'])
+
+
+def _drop_routing(routing_id):
+    """The pod's plugin forgets its copies as it deletes them; whatever
+    it could not reach goes here."""
+    try:
+        db_api.delete_routing(None, routing_id)
+    except t_exc.RoutingNotFound:
+        pass
