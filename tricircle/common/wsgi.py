@@ -37,6 +37,10 @@ def serve(loader, host, port, workers=1, threads=8, proc_name=None,
         'worker_class': 'gthread',
         'timeout': timeout,
         'graceful_timeout': 5,
+        # Longer than clients keep an idle pooled connection: with
+        # gunicorn's 2 s default, a client reusing one as the server
+        # closes it gets "connection reset" (seen in XJob's runs).
+        'keepalive': 75,
         'accesslog': '-',
     }
     if proc_name:
