@@ -2,12 +2,15 @@
 
 Read-only by default: every router is planned exactly as router_setup
 would plan it (``router_sync.Plan``) and every network, subnet, port and
-VxLAN shadow port is compared with the routings; what differs comes back as
-``Drift`` rows. ``fix`` turns rows into the jobs that converge them
-(router_setup, shadow_port_setup, seg_rule_setup) and re-pulls networks and
-subnets a pod lost (a GET in the pod materialises them again). A drift no
-job can decide, such as a central port whose pod twin is gone, is reported
-with no fix: the operator chooses.
+VxLAN shadow port is compared with the routings, attribute by attribute
+for what central owns (tricircle.network.attributes); what differs comes
+back as ``Drift`` rows. ``fix`` turns rows into the jobs that converge them
+(router_setup, shadow_port_setup, seg_rule_setup, network_sync,
+subnet_sync, port_sync) and re-pulls networks and subnets a pod lost (a GET
+in the pod materialises them again). A pod resource on a central network
+with no central twin is *adopted* (a routing is recorded for it) so that
+its sync job deletes it. A drift no job can decide, such as a central port
+whose pod twin is gone, is reported with no fix: the operator chooses.
 """
 
 import collections
@@ -17,8 +20,10 @@ import openstack.exceptions as os_exc
 from oslo_log import log as logging
 
 from tricircle.common import constants
+from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
 from tricircle.db import jobs
+from tricircle.network import attributes
 from tricircle.network.sync import bridge
 from tricircle.network.sync import floatingips
 from tricircle.network import regions
@@ -32,9 +37,11 @@ LOG = logging.getLogger(__name__)
 
 MISSING, EXTRA, DIFFERENT = 'missing', 'extra', 'different'
 PULL = 'pull'
+ADOPT = 'adopt'
 
-# ``fix``: (job type, resource id) to queue, (PULL, kind, id) to re-pull in
-# the pod, or None.
+# ``fix``: (job type, resource id) to queue, (job type, resource id, ADOPT,
+# routing type) to record the pod's copy first, (PULL, kind, id) to re-pull
+# in the pod, or None.
 Drift = collections.namedtuple('Drift',
                                'pod kind resource problem detail fix')
 
@@ -108,8 +115,22 @@ class Auditor:
                           'no bottom router', fix)
                 continue
             bottoms[pod_id] = piece
+            if piece.is_admin_state_up != top.is_admin_state_up:
+                self._add(pod_id, 'router', router_id, DIFFERENT,
+                          'pod has admin_state_up=%s, central has '
+                          'admin_state_up=%s' % (piece.is_admin_state_up,
+                                                 top.is_admin_state_up), fix)
             ifaces = router_sync._interfaces(conn, router_id)
             wanted = {s.id: s.cidr for s in plan.desired.get(pod_id, [])}
+            for subnet in plan.desired.get(pod_id, []):
+                want = plan.by_port.get(subnet.id, (subnet.gateway_ip,))[0]
+                have_ip = (_ip_on(ifaces[subnet.id], subnet.id)
+                           if subnet.id in ifaces else want)
+                if have_ip != want:
+                    self._add(pod_id, 'interface', router_id, DIFFERENT,
+                              'pod has ip_address=%s on %s, central has '
+                              'ip_address=%s' % (have_ip, subnet.id, want),
+                              fix)
             if len(plan.desired) > 1 and pod_id in plan.desired:
                 if ew is None:
                     self._add(pod_id, 'bridge', top.project_id, MISSING,
@@ -203,8 +224,10 @@ class Auditor:
             top = _get(self.central.get_network, net_id)
             here = _find(conn.networks, net_id)
             if top is None:
-                self._add(pod_id, 'network', net_id, EXTRA,
-                          'central has no such network any more')
+                if here is not None:
+                    self._add(pod_id, 'network', net_id, EXTRA,
+                              'central has no such network any more',
+                              (constants.JOB_NETWORK_SYNC, net_id))
                 continue
             if here is None:
                 self._add(pod_id, 'network', net_id, MISSING,
@@ -218,6 +241,7 @@ class Auditor:
             if have != want:
                 self._add(pod_id, 'network', net_id, DIFFERENT,
                           'segment %s, central says %s' % (have, want))
+            self._attributes(pod_id, 'network', top, here)
             self._subnets(pod_id, conn, net_id)
             if segments.network_type(top.to_dict(original_names=True)) \
                     == shadow_ports.VXLAN:
@@ -225,7 +249,8 @@ class Auditor:
 
     def _subnets(self, pod_id, conn, net_id):
         have = {s.id: s for s in conn.subnets(network_id=net_id)}
-        for subnet in self.central.subnets(network_id=net_id):
+        tops = {s.id: s for s in self.central.subnets(network_id=net_id)}
+        for subnet in tops.values():
             if subnet.id not in have:
                 self._add(pod_id, 'subnet', subnet.id, MISSING,
                           '%s not in the pod' % subnet.cidr,
@@ -234,6 +259,25 @@ class Auditor:
                 self._add(pod_id, 'subnet', subnet.id, DIFFERENT,
                           'cidr %s, central %s' % (have[subnet.id].cidr,
                                                    subnet.cidr))
+            else:
+                self._attributes(pod_id, 'subnet', subnet, have[subnet.id])
+        for subnet_id in sorted(set(have) - set(tops)):
+            self._add(pod_id, 'subnet', subnet_id, EXTRA,
+                      '%s: central has no such subnet any more'
+                      % have[subnet_id].cidr, (constants.JOB_SUBNET_SYNC,
+                                               subnet_id, ADOPT,
+                                               constants.RT_SUBNET))
+
+    def _attributes(self, pod_id, kind, top, here):
+        """One row per attribute central owns that the pod has otherwise."""
+        top = top.to_dict(original_names=True)
+        here = here.to_dict(original_names=True)
+        for key, (have, want) in sorted(attributes.differences(
+                kind, top, here).items()):
+            self._add(pod_id, kind, top['id'], DIFFERENT,
+                      'pod has %s=%s, central has %s=%s' % (
+                          key, _show(have), key, _show(want)),
+                      (attributes.SYNC_JOBS[kind], top['id']))
 
     def _shadows(self, pod_id, conn, net_id):
         fix = (constants.JOB_SHADOW_PORT_SETUP, net_id)
@@ -288,13 +332,16 @@ class Auditor:
                                   'exists' if top else 'is gone too'))
                 elif top is None:
                     self._add(pod_id, 'port', port_id, EXTRA,
-                              'no central twin any more')
+                              'no central twin any more',
+                              (constants.JOB_PORT_SYNC, port_id))
                 elif (_ips(top) != _ips(bottom) or
                       top.mac_address != bottom.mac_address):
                     self._add(pod_id, 'port', port_id, DIFFERENT,
                               'pod %s %s, central %s %s' % (
                                   bottom.mac_address, _ips(bottom),
                                   top.mac_address, _ips(top)))
+                else:
+                    self._attributes(pod_id, 'port', top, bottom)
             for port_id, port in sorted(here.items()):
                 if port_id in by_pod[pod_id] or self._local(conn, port):
                     continue
@@ -302,7 +349,9 @@ class Auditor:
                         _get(self.central.get_port, port_id) is None:
                     self._add(pod_id, 'port', port_id, EXTRA,
                               'pod port without a central twin (%s)'
-                              % (port.device_owner or 'no owner'))
+                              % (port.device_owner or 'no owner'),
+                              (constants.JOB_PORT_SYNC, port_id, ADOPT,
+                               constants.RT_PORT))
 
     def _security_groups(self):
         for routing in self._routings(constants.RT_SG):
@@ -337,14 +386,22 @@ class Auditor:
                           fix)
 
     def _local(self, conn, port):
-        """A port the pod makes without a central twin of its own."""
+        """A port the pod makes without a central twin of its own: a
+        bottom router's interface holds the subnet's gateway IP, or the
+        IP of the central interface port it stands for."""
         if port.device_owner in _LOCAL_OWNERS:
             return True
         if port.device_owner != constants.DEVICE_OWNER_ROUTER_INTF:
             return False
         for ip in port.fixed_ips:
             subnet = _find(conn.subnets, ip['subnet_id'])
-            if subnet is None or subnet.gateway_ip != ip['ip_address']:
+            if subnet is None:
+                return False
+            if subnet.gateway_ip != ip['ip_address'] and not list(
+                    self.central.ports(
+                        network_id=port.network_id,
+                        device_owner=constants.DEVICE_OWNER_ROUTER_INTF,
+                        fixed_ips='ip_address=%s' % ip['ip_address'])):
                 return False
         return True
 
@@ -362,6 +419,10 @@ def _find(lister, resource_id):
     return next(iter(lister(id=resource_id)), None)
 
 
+def _show(value):
+    return '%r' % (value,) if value in ('', None) else '%s' % (value,)
+
+
 def _ip_on(port, subnet_id):
     return next(ip['ip_address'] for ip in port.fixed_ips
                 if ip['subnet_id'] == subnet_id)
@@ -375,6 +436,17 @@ def _ips(port):
 def _fmt(routes):
     return ', '.join('%s via %s' % (r['destination'], r['nexthop'])
                      for r in routes) or 'none'
+
+
+def _adopt(pod, resource_id, resource_type):
+    """Record a pod's copy that central never had (or lost), so that its
+    sync job finds it and, central having none, deletes it."""
+    try:
+        db_api.create_routing(None, {
+            'top_id': resource_id, 'bottom_id': resource_id,
+            'pod_id': pod['pod_id'], 'resource_type': resource_type})
+    except t_exc.DuplicateRouting:
+        pass
 
 
 def audit(project_id=None):
@@ -397,11 +469,14 @@ def fix(rows):
             LOG.info('Re-pulled %s %s into pod %s', what, resource_id,
                      row.pod)
             continue
-        if row.fix in queued:
+        key = tuple(row.fix[:2])
+        if len(row.fix) == 4 and row.fix[2] == ADOPT:
+            _adopt(pods[row.pod], row.fix[1], row.fix[3])
+        if key in queued:
             continue
-        jobs.register_job(None, row.fix[0], row.fix[1])
-        rpc.wake(row.fix[0], row.fix[1])
-        queued.add(row.fix)
+        jobs.register_job(None, *key)
+        rpc.wake(*key)
+        queued.add(key)
         LOG.info('Queued %s for %s (%s %s in %s)', row.fix[0], row.fix[1],
                  row.problem, row.kind, row.pod)
     return sorted(queued)
