@@ -1,8 +1,10 @@
 """What every benchmark script shares: a token-less client of a sandbox
 Neutron, one definition of a percentile, and writing the JSON result."""
 
+import contextlib
 import json
 import os
+import statistics
 
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
@@ -14,6 +16,20 @@ def connect(url):
     return openstack.connection.Connection(
         session=ks_session.Session(auth=noauth.NoAuth()),
         network_endpoint_override=url, network_api_version='2').network
+
+
+@contextlib.contextmanager
+def sandbox(sandbox_dir, pods):
+    """A sandbox of ``pods`` pods for the block: ``(state, central network
+    proxy, {region: pod network proxy})``; always taken down after."""
+    from tricircle.sandbox import cluster
+    state = cluster.up(sandbox_dir, pods=pods)
+    try:
+        yield (state, connect(state['central']['neutron']),
+               {p['region_name']: connect(p['neutron'])
+                for p in state['pods']})
+    finally:
+        cluster.down(sandbox_dir)
 
 
 def write_result(path, result):
@@ -34,3 +50,11 @@ def percentile(sorted_values, pct):
     high = min(low + 1, len(sorted_values) - 1)
     return sorted_values[low] + (sorted_values[high] -
                                  sorted_values[low]) * (pos - low)
+
+
+def summary(samples):
+    """p50, p90, min, max and the samples, in seconds (3 decimals)."""
+    return {'p50_s': round(statistics.median(samples), 3),
+            'p90_s': round(percentile(sorted(samples), 90), 3),
+            'min_s': round(min(samples), 3), 'max_s': round(max(samples), 3),
+            'samples_s': [round(s, 3) for s in samples]}

@@ -23,7 +23,6 @@ import tempfile
 import time
 
 
-from tricircle.sandbox import cluster
 import _common  # noqa: I100 - benchmarks/ is the script's folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,13 +43,6 @@ def until(check, timeout=120):
             return
         time.sleep(POLL)
     raise RuntimeError('not converged in %ss' % timeout)
-
-
-def summary(samples):
-    return {'p50_s': round(statistics.median(samples), 3),
-            'p90_s': round(_common.percentile(sorted(samples), 90), 3),
-            'min_s': round(min(samples), 3), 'max_s': round(max(samples), 3),
-            'samples_s': [round(s, 3) for s in samples]}
 
 
 def build(central, pods):
@@ -75,11 +67,8 @@ def build(central, pods):
 
 
 def run(runs, workdir):
-    state = cluster.up(os.path.join(workdir, 'fip'), pods=2)
-    try:
-        central = _common.connect(state['central']['neutron'])
-        pods = {p['region_name']: _common.connect(p['neutron'])
-                for p in state['pods']}
+    with _common.sandbox(os.path.join(workdir, 'fip'), 2) as (
+            _state, central, pods):
         ext, router, ports = build(central, pods)
         samples = {'Pod1': [], 'Pod2': []}
         gone = []
@@ -96,8 +85,6 @@ def run(runs, workdir):
                 gone.append(time.monotonic() - start)
                 central.delete_ip(fip)
         return samples, gone, baseline(pods['Pod2'], ext, runs)
-    finally:
-        cluster.down(os.path.join(workdir, 'fip'))
 
 
 def baseline(pod, ext, runs):
@@ -128,6 +115,7 @@ def main(argv=None):
     workdir = args.dir or tempfile.mkdtemp(prefix='fip-bench-')
     samples, gone, base = run(args.runs, workdir)
     base_p50 = statistics.median(base)
+    summary = _common.summary
     result = {'benchmark': 'floating_ip', 'runs': args.runs,
               'cpus': os.cpu_count(),
               'started_at': time.strftime('%Y-%m-%dT%H:%M:%SZ',

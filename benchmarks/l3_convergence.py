@@ -25,7 +25,6 @@ import tempfile
 import time
 
 
-from tricircle.sandbox import cluster
 import _common  # noqa: I100 - benchmarks/ is the script's folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,12 +64,8 @@ def wait(pods, router_id, cidrs, members, gone=None, timeout=120):
 
 
 def run_pods(n, runs, workdir):
-    sandbox_dir = os.path.join(workdir, 'pods%d' % n)
-    state = cluster.up(sandbox_dir, pods=n)
-    try:
-        central = _common.connect(state['central']['neutron'])
-        pods = {p['region_name']: _common.connect(p['neutron'])
-                for p in state['pods']}
+    with _common.sandbox(os.path.join(workdir, 'pods%d' % n), n) as (
+            _state, central, pods):
         regions = sorted(pods)
         subnets, cidrs = {}, {}
         for i, region in enumerate(regions, 1):
@@ -98,8 +93,6 @@ def run_pods(n, runs, workdir):
                                                  subnet_id=subnets[last].id)
             wait(pods, router.id, cidrs, regions[:-1], gone=last)
         return samples, baseline(pods[regions[0]])
-    finally:
-        cluster.down(sandbox_dir)
 
 
 def baseline(pod):

@@ -11,6 +11,7 @@ which this script then merges. The parts:
 ``l3_convergence``  router interface add -> routes in every pod, 2-4 pods
 ``load``            concurrent port creates and router churn, 3 pods
 ``floating_ip``     floating IP associate -> mapped in the gateway pod
+``update_propagation``  update on central -> in every pod, 2 and 3 pods
 ``job_engine``      XJob jobs/s, in-process and with 1 and 2 processes
 
     python benchmarks/run_all.py [--quick] [--only NAME ...]
@@ -42,6 +43,7 @@ PARTS = {
                        ['--pods', '2', '3', '4', '--runs', '1']),
     'load': ([], ['--quick']),
     'floating_ip': ([], ['--runs', '2']),
+    'update_propagation': ([], ['--runs', '2', '--pods', '2']),
     'job_engine': ([], ['--jobs', '100']),
 }
 PART_TIMEOUT = 3600
