@@ -9,6 +9,8 @@ tenant where Neutron's policy lets a tenant set it, and waits until both
 pods' own Neutrons show central's value.
 """
 
+import configparser
+import os
 import uuid
 
 import pytest
@@ -210,3 +212,45 @@ def test_update_while_pod_down_arrives_when_it_returns(cloud, topo,
     # Retried with backoff; a redo only saves the wait.
     lc.redo(cloud, failed['id'])
     lc.wait_same(cloud, 'network', topo['net'], BOTH, ['name'])
+
+
+def _restart_pod_with(cloud, tricircle_cli, region, options):
+    """Restart a pod's Neutron with ``options`` set in [DEFAULT] (None
+    removes one), as an operator would reconfigure one region."""
+    path = os.path.join(cloud.state['dir'], region, 'neutron.conf')
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read(path)
+    for key, value in options.items():
+        if value is None:
+            conf.remove_option('DEFAULT', key)
+        else:
+            conf.set('DEFAULT', key, value)
+    with open(path, 'w') as f:
+        conf.write(f)
+    for verb in ('stop-server', 'start-server'):
+        done = tricircle_cli('sandbox', verb, '--dir', cloud.state['dir'],
+                             region)
+        assert done.returncode == 0, done.stderr
+
+
+def test_update_a_pod_refuses_fails_the_job_with_its_reason(cloud, topo,
+                                                           tricircle_cli):
+    """Pod1 configured to allow one DNS server: central's two stand on
+    central and in Pod2; the job stays FAIL naming Pod1 and Neutron's
+    message until Pod1 accepts them."""
+    _restart_pod_with(cloud, tricircle_cli, 'Pod1',
+                      {'max_dns_nameservers': '1'})
+    try:
+        lc.put(topo['tenant'], 'subnet', topo['subnet'],
+               {'dns_nameservers': ['192.0.2.71', '192.0.2.72']})
+        failed = lc.wait_job(cloud, 'subnet_sync', topo['subnet'], 'FAIL')
+        assert 'pod Pod1 refused PUT /subnets/%s (HTTP 400)' % \
+            topo['subnet'] in failed['last_error']
+        assert 'DNSNameServersExhausted' in failed['last_error']
+        lc.wait_same(cloud, 'subnet', topo['subnet'], ['Pod2'],
+                     ['dns_nameservers'])
+    finally:
+        _restart_pod_with(cloud, tricircle_cli, 'Pod1',
+                          {'max_dns_nameservers': None})
+    lc.redo(cloud, failed['id'])
+    lc.wait_same(cloud, 'subnet', topo['subnet'], BOTH, ['dns_nameservers'])
