@@ -109,3 +109,9 @@ def test_missing_config_is_an_error(tricircle_cli, tmp_path):
     result = tricircle_cli('topology', '--dir', str(tmp_path / 'nowhere'))
     assert result.returncode == 1
     assert 'not found' in result.stderr
+
+
+def test_dot_labels_break_lines_without_literal_backslashes():
+    from tricircle.cmd import topology
+    assert topology._q('Pod2\naz2') == '"Pod2\\naz2"'
+    assert topology._q('a "b" \\ c') == '"a \\"b\\" \\\\ c"'

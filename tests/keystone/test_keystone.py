@@ -275,3 +275,28 @@ def test_only_admin_writes_floating_ip_status(ks_cloud, topology):
     with pytest.raises(os_exc.BadRequestException):
         ks_cloud.conn().network.update_ip(fip_id, status='BOGUS')
     assert ks_cloud.conn('bob').network.get_ip(fip_id).status == status
+
+
+def test_identity_reachable_from_every_region(ks_cloud):
+    """``openstack --os-region-name Pod1 ...`` needs Keystone in Pod1's
+    catalog too: one Keystone serves every region."""
+    endpoints = ks_cloud.cli('admin', 'endpoint', 'list', '--service',
+                             'identity', '--interface', 'public', '-f',
+                             'json')
+    assert {e['Region'] for e in endpoints} >= {'CentralRegion', 'Pod1',
+                                                'Pod2'}
+    ks_cloud.cli('admin', '--os-region-name', 'Pod1', 'network', 'list',
+                 '-f', 'json')
+
+
+def test_cli_port_in_a_pod_the_network_is_not_bound_to(ks_cloud):
+    """The CLI shows the pod's reason (NetworkNotInPod), not "No Network
+    found": a pod shows central's network, then refuses the port."""
+    net = ks_cloud.cli('tenant-a', 'network', 'create', '--availability-'
+                       'zone-hint', 'az1', 'cli-az1-only', '-f', 'json')
+    refused = ks_cloud.cli('tenant-a', '--os-region-name', 'Pod2', 'port',
+                           'create', '--network', net['id'], 'p',
+                           check=False)
+    assert refused.returncode != 0
+    assert 'is not one of them' in refused.stderr, refused.stderr
+    assert 'No Network found' not in refused.stderr

@@ -225,7 +225,10 @@ def render_text(topo):
 
 
 def _q(text):
-    return '"%s"' % str(text).replace('\\', '\\\\').replace('"', '\\"')
+    """A DOT string: quotes and backslashes escaped, line breaks as DOT's
+    own ``\\n`` (written once, so labels show lines, not backslashes)."""
+    return '"%s"' % str(text).replace('\\', '\\\\').replace(
+        '"', '\\"').replace('\n', '\\n')
 
 
 _JOB_COLORS = {c.JS_SUCCESS: 'darkgreen', c.JS_FAIL: 'red',
@@ -240,7 +243,7 @@ def render_dot(topo):
     for p in topo['pods']:
         out.append('  %s [shape=box3d, label=%s];' % (
             _q('pod:' + p['region_name']),
-            _q('%s\\n%s' % (p['region_name'], p['az_name'] or 'central'))))
+            _q('%s\n%s' % (p['region_name'], p['az_name'] or 'central'))))
 
     def net_node(net_id, label, style='', jobs=None):
         color = _JOB_COLORS.get((jobs or {}).get('status'), 'black')
@@ -248,9 +251,9 @@ def render_dot(topo):
             _q('net:' + net_id), color, _q(label), style))
 
     for n in topo['networks']:
-        label = '%s\\n%s' % (n['name'] or n['id'], ' '.join(n['cidrs']))
+        label = '%s\n%s' % (n['name'] or n['id'], ' '.join(n['cidrs']))
         if n['job']:
-            label += '\\nshadow_port_setup %s' % n['job']['status']
+            label += '\nshadow_port_setup %s' % n['job']['status']
         net_node(n['id'], label, ', style=bold' if n['external'] else '',
                  n['job'])
         for pod in n['pods']:
@@ -260,7 +263,7 @@ def render_dot(topo):
         status = r['job']['status'] if r['job'] else 'no job'
         out.append('  %s [shape=ellipse, color=%s, label=%s];' % (
             _q('router:' + r['id']), _JOB_COLORS.get(status, 'black'),
-            _q('%s\\nrouter_setup %s' % (r['name'] or r['id'], status))))
+            _q('%s\nrouter_setup %s' % (r['name'] or r['id'], status))))
         for pod in r['pods']:
             out.append('  %s -> %s [label="piece", style=dashed];' % (
                 _q('router:' + r['id']), _q('pod:' + pod)))
@@ -278,7 +281,7 @@ def render_dot(topo):
                 continue
             if not any(line.startswith('  %s ' % _q('net:' + b['id']))
                        for line in out):
-                net_node(b['id'], '%s\\n%s %s' % (
+                net_node(b['id'], '%s\n%s %s' % (
                     b['name'], b['segment'], ' '.join(b['cidrs'])),
                     ', style=dashed')
                 for pod in b['pods']:
@@ -291,7 +294,7 @@ def render_dot(topo):
         for f in r['floatingips']:
             node = _q('fip:' + f['id'])
             out.append('  %s [shape=diamond, label=%s];' % (
-                node, _q('%s\\n%s' % (f['address'], f['status']))))
+                node, _q('%s\n%s' % (f['address'], f['status']))))
             out.append('  %s -> %s [label=%s];' % (
                 node, _q('router:' + r['id']), _q(f['fixed_ip'] or '-')))
     out.append('}')

@@ -102,6 +102,13 @@ l2_opts = [
                      'only these networks may live in more than one pod; '
                      'any other network stays in the first pod that uses '
                      'it.'),
+    cfg.StrOpt('default_cross_pod_network_type', default='vxlan',
+               help='Type a network gets when its availability_zone_hints '
+                    'name several pods and its creator gives no '
+                    'provider:network_type (tenants cannot: provider '
+                    'attributes are admin-only). One of '
+                    'cross_pod_network_types; empty refuses such networks '
+                    'with 400 unless an admin gives the type.'),
     cfg.BoolOpt('span_unhinted_networks', default=True,
                 help='Whether a cross-pod type network without '
                      'availability_zone_hints may be used in several pods; '

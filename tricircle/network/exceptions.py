@@ -39,6 +39,12 @@ class NetworkNotInPod(n_exc.BadRequest):
                '%(hints)s; pod %(region)s (AZ %(az)s) is not one of them.')
 
 
+class BridgeReadOnly(n_exc.NotAuthorized):
+    message = ('Network %(net_id)s is a Tricircle bridge network: it '
+               'carries traffic between the pods of your routers, is '
+               'managed by Tricircle, and is read-only to tenants.')
+
+
 class NetworkInAnotherPod(n_exc.Conflict):
     message = ('Network %(net_id)s already lives in another pod and its '
                'type %(type)s does not span pods (cross-pod types: '

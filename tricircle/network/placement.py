@@ -22,6 +22,13 @@ def hinted_pods(hints, pods=None):
     return list(chosen.values())
 
 
+def crowded_azs(hints, pods=None):
+    """The hints that name an AZ holding several pods."""
+    pods = pods if pods is not None else db_api.list_pods(None)
+    return sorted(h for h in set(hints or ()) if sum(
+        1 for p in pods if p['az_name'] == h) > 1)
+
+
 def network_pods(network, pods=None):
     """Pod dicts for ``network`` (a dict with id and AZ hints)."""
     pods = pods if pods is not None else db_api.list_pods(None)

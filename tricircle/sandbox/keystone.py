@@ -299,11 +299,17 @@ def register(layout):
     tricircle = ident.ensure('services', 'service', {
         'type': ADMIN_API, 'name': 'tricircle',
         'description': 'Tricircle Admin API'}, type=ADMIN_API)
+    identity = ident.ensure('services', 'service', {
+        'type': 'identity', 'name': 'keystone'}, type='identity')
     for server in [layout['central']] + layout['pods']:
         ident.ensure_region(server['region_name'])
         for interface in INTERFACES:
             ident.set_endpoint(network['id'], server['region_name'],
                                interface, server['neutron'])
+            # One Keystone for every region: clients that name a pod's
+            # region (openstack --os-region-name Pod1) find it there too.
+            ident.set_endpoint(identity['id'], server['region_name'],
+                               interface, auth['auth_url'])
     for interface in INTERFACES:
         ident.set_endpoint(tricircle['id'], constants.CENTRAL_REGION,
                            interface, layout['admin_api'])

@@ -29,7 +29,9 @@ from tricircle.db import core
 from tricircle.network import attributes
 from tricircle.network.central import follow
 from tricircle.network import placement
+from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
+from tricircle.network.sync import bridge
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         net = network['network']
         if net.get(external_net.EXTERNAL) is True:
             self._check_external_placement(net.get(az_def.AZ_HINTS))
+        self._default_span_type(net)
         result = super().create_network(context, network)
         try:
             self._check_span(result)
@@ -71,18 +74,43 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         return result
 
     @staticmethod
-    def _check_span(network):
-        """Hints naming several pods ask for one L2 segment across them:
-        only the cross-pod types give that."""
-        if len(placement.hinted_pods(network.get(az_def.AZ_HINTS))) < 2:
+    def _spans_pods(hints):
+        """Whether hints name several pods: several pods, or an AZ that
+        holds several."""
+        pods = db_api.list_pods(None)
+        return len(placement.hinted_pods(hints, pods)) > 1 or bool(
+            placement.crowded_azs(hints, pods))
+
+    def _default_span_type(self, net):
+        """A network whose hints name several pods and whose creator gave
+        no type (a tenant cannot) gets the configured cross-pod type."""
+        given = net.get('provider:network_type')
+        default = cfg.CONF.tricircle.default_cross_pod_network_type
+        hints = net.get(az_def.AZ_HINTS)
+        if (given in (None, n_const.ATTR_NOT_SPECIFIED) and default and
+                hints not in (None, n_const.ATTR_NOT_SPECIFIED) and
+                not net.get(external_net.EXTERNAL) and
+                self._spans_pods(hints)):
+            net['provider:network_type'] = default
+            LOG.info('Network %s spans pods %s: type %s', net.get('name'),
+                     ', '.join(hints), default)
+
+    def _check_span(self, network):
+        """Hints naming several pods (or an AZ holding several) ask for
+        one L2 segment across them: only the cross-pod types give that."""
+        hints = network.get(az_def.AZ_HINTS)
+        if not self._spans_pods(hints):
             return
         types = cfg.CONF.tricircle.cross_pod_network_types
         net_type = segments.network_type(network)
         if net_type not in types:
+            crowded = placement.crowded_azs(hints)
             raise n_exc.InvalidInput(error_message=(
-                'availability_zone_hints %s name several pods, but a %s '
-                'network does not span pods; use provider:network_type %s'
-                % (', '.join(network[az_def.AZ_HINTS]), net_type,
+                'availability_zone_hints %s name several pods%s, but a %s '
+                'network does not span pods; use provider:network_type %s, '
+                'or name one pod by its region name'
+                % (', '.join(hints), ' (AZ %s holds several)' % ', '.join(
+                    crowded) if crowded else '', net_type,
                    ' or '.join(types))))
 
     def update_network(self, context, id, network):
@@ -93,11 +121,13 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
                 hints = self.get_network(context, id).get(az_def.AZ_HINTS)
             self._check_external_placement(hints)
         old = super().get_network(context, id)
+        self._check_bridge_write(context, old)
         result = super().update_network(context, id, network)
         self._follow('network', old, result)
         return result
 
     def delete_network(self, context, id):
+        self._check_bridge_write(context, network_id=id)
         self._drop_reservations(context, 'network_id', id)
         super().delete_network(context, id)
         follow.resource_changed('network', id, None, 'deleted')
@@ -117,8 +147,14 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
 
     # -- subnets -----------------------------------------------------------
 
+    def create_subnet(self, context, subnet):
+        self._check_bridge_write(context,
+                                 network_id=subnet['subnet']['network_id'])
+        return super().create_subnet(context, subnet)
+
     def update_subnet(self, context, id, subnet):
         old = super().get_subnet(context, id)
+        self._check_bridge_write(context, network_id=old['network_id'])
         new_gw = subnet['subnet'].get('gateway_ip', n_const.ATTR_NOT_SPECIFIED)
         moved = (new_gw is not n_const.ATTR_NOT_SPECIFIED and
                  not attributes.same('gateway_ip', new_gw,
@@ -132,6 +168,9 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         return result
 
     def delete_subnet(self, context, id):
+        if not context.is_admin:
+            self._check_bridge_write(context, network_id=super().get_subnet(
+                context, id)['network_id'])
         self._drop_reservations(context, 'subnet_id', id)
         super().delete_subnet(context, id)
         follow.resource_changed('subnet', id, None, 'deleted')
@@ -198,15 +237,43 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
 
     # -- ports -------------------------------------------------------------
 
+    def create_port(self, context, port):
+        self._check_bridge_write(context,
+                                 network_id=port['port']['network_id'])
+        return super().create_port(context, port)
+
+    def create_port_bulk(self, context, ports):
+        for net_id in {p['port']['network_id'] for p in ports['ports']}:
+            self._check_bridge_write(context, network_id=net_id)
+        return super().create_port_bulk(context, ports)
+
     def update_port(self, context, id, port):
         old = super().get_port(context, id)
+        self._check_bridge_write(context, network_id=old['network_id'])
         result = super().update_port(context, id, port)
         self._follow('port', old, result)
         return result
 
     def delete_port(self, context, id, l3_port_check=True):
+        if not context.is_admin:
+            self._check_bridge_write(context, network_id=super().get_port(
+                context, id)['network_id'])
         super().delete_port(context, id, l3_port_check=l3_port_check)
         follow.resource_changed('port', id, None, 'deleted')
+
+    def _check_bridge_write(self, context, network=None, network_id=None):
+        """Bridge networks belong to the tenant (its routers' pods share
+        them) but are Tricircle's plumbing: tenants may read them, only
+        admins (XJob) change them."""
+        if context.is_admin:
+            return
+        if network is None:
+            try:
+                network = super().get_network(context.elevated(), network_id)
+            except n_exc.NetworkNotFound:
+                return  # Neutron answers 404 itself
+        if bridge.is_bridge(network.get('name')):
+            raise t_exc.BridgeReadOnly(net_id=network['id'])
 
     @staticmethod
     def _follow(kind, old, new):
@@ -228,8 +295,7 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         pods = db_api.list_pods(None)
         chosen = placement.hinted_pods(hints, pods)
         if len(chosen) != 1:
-            crowded = sorted({h for h in hints if sum(
-                1 for p in pods if p['az_name'] == h) > 1})
+            crowded = placement.crowded_azs(hints, pods)
             raise n_exc.InvalidInput(error_message=(
                 'availability_zone_hints %s of an external network must name '
                 'exactly one pod, found %d%s; give the pod\'s region name'

@@ -14,6 +14,7 @@ import netaddr
 from neutron.extensions import tagging
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib import constants as n_const
+from neutron_lib.db import utils as db_utils
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from neutron_lib.plugins import utils as plugin_utils
@@ -32,6 +33,7 @@ from tricircle.network.local import central_client
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import sg as local_sg
 from tricircle.network import segments
+from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
 
 LOG = logging.getLogger(__name__)
@@ -117,8 +119,22 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         except n_exc.NetworkNotFound:
             if net_db is not None or id in self._deleting:
                 raise
-        self._ensure_network(context, id)
+        try:
+            self._ensure_network(context, id)
+        except (t_exc.NetworkNotInPod, t_exc.NetworkInAnotherPod):
+            return self._central_view(context, id, fields)
         return super().get_network(context, id, fields)
+
+    def _central_view(self, context, net_id, fields):
+        """A central network that cannot live here, shown as central has
+        it and not materialised: clients resolving its id (openstack
+        ``--network``) then hear why from the request that needs it here
+        (a port create: 400 NetworkNotInPod), not "No Network found"."""
+        top = self.central.get_network(net_id)
+        if not (context.is_admin or top.get('shared') or
+                top.get('project_id') == context.project_id):
+            raise n_exc.NetworkNotFound(net_id=net_id)
+        return db_utils.resource_fields(top, fields)
 
     def update_network(self, context, id, network):
         self._through_central(context, 'network', id, network['network'])
@@ -280,7 +296,9 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
     def create_port(self, context, port):
         attrs = port['port']
         net_id = attrs['network_id']
-        self._ensure_network(context, net_id)
+        net = self._ensure_network(context, net_id)
+        if not context.is_admin and bridge.is_bridge(net.get('name')):
+            raise t_exc.BridgeReadOnly(net_id=net_id)
         if attrs.get('device_owner') == constants.DEVICE_OWNER_SHADOW:
             return self._create_shadow(context, port)
         if self._only_gateway_ips(context, attrs):

@@ -23,6 +23,11 @@ PREFIX = 'tricircle-bridge-'
 NS_PREFIX = 'tricircle-ns-bridge-'
 
 
+def is_bridge(network_name):
+    """Whether a network of this name is one of Tricircle's bridges."""
+    return (network_name or '').startswith((PREFIX, NS_PREFIX))
+
+
 def name_of(project_id):
     return PREFIX + project_id
 
