@@ -3,7 +3,7 @@ VENV   := .venv
 PYTEST := $(VENV)/bin/pytest
 PYTEST_ARGS ?=
 
-.PHONY: install test demo clean policy-sample
+.PHONY: install test demo clean policy-sample config-sample
 
 # Virtualenv with the project and its test extras, Keystone in its own
 # virtualenv (.venv-keystone, for the --keystone sandbox and its tests), plus
@@ -24,6 +24,12 @@ policy-sample:
 	    --output-file etc/tricircle-api-policy.yaml.sample
 	$(VENV)/bin/oslopolicy-sample-generator --namespace tricircle-neutron \
 	    --output-file etc/tricircle-neutron-policy.yaml.sample
+
+# The committed config sample, from the options in code and the libraries'
+# (namespaces listed in etc/oslo-config-generator/tricircle.conf).
+config-sample:
+	$(VENV)/bin/oslo-config-generator \
+	    --config-file etc/oslo-config-generator/tricircle.conf
 
 clean:
 	rm -rf $(VENV) $(VENV)-keystone build .pytest_cache *.egg-info

@@ -8,6 +8,7 @@ from oslo_config import cfg
 import pytest
 
 from tests.api.conftest import AdminApi
+from tests.api.conftest import assert_error
 from tricircle.api import policy
 from tricircle.common import context
 from tricircle.common import exceptions as exc
@@ -34,6 +35,26 @@ def test_missing_token_is_401(keystone_api):
     resp = keystone_api.call('POST', '/pods', authenticated=False,
                              json={'pod': {'region_name': 'Pod1'}})
     assert resp.status_code == 401
+
+
+@pytest.mark.parametrize('method,path', [('GET', '/pods'),
+                                         ('POST', '/pods'),
+                                         ('GET', '/routings?bogus=1'),
+                                         ('DELETE', '/jobs/x'),
+                                         ('GET', '/no-such-thing')])
+def test_401_has_the_error_body_of_every_error(keystone_api, method, path):
+    """keystonemiddleware answers ``{"error": ...}``; the Admin API turns
+    it into the one body the README promises, keeping the header that
+    says where to get a token."""
+    kwargs = {'json': {'pod': {'region_name': 'Pod1'}}} if (
+        method == 'POST') else {}
+    resp = keystone_api.call(method, path, authenticated=False, **kwargs)
+    body = assert_error(resp, 401, 'Unauthorized')
+    assert body['message'] == 'The request you have made requires ' \
+        'authentication.'
+    assert set(resp.json()) == {'NeutronError'}
+    assert resp.headers['Content-Type'].startswith('application/json')
+    assert 'Keystone uri' in resp.headers['WWW-Authenticate']
 
 
 def test_policy_file_is_enforced(tmp_path):

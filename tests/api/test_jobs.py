@@ -119,7 +119,7 @@ def test_filters_and_pagination(admin_api, db):
 
 @pytest.mark.parametrize('query', [
     'status=DONE', 'status=new', 'lease_owner=x', 'color=blue',
-    'limit=abc', 'limit=0'])
+    'limit=abc', 'limit=0', 'type=bogus', 'type=NOOP'])
 def test_bad_list_parameters(admin_api, db, query):
     assert_error(admin_api.call('GET', '/jobs?' + query), 400, 'InvalidInput')
 
@@ -237,3 +237,14 @@ def test_policy_denies_job_creation(tmp_path):
         assert_error(api.call('DELETE', '/jobs/x'), 403, 'PolicyNotAuthorized')
     finally:
         api.stop()
+
+
+def test_bad_type_filter_names_the_types(admin_api, db):
+    """Like POST, a list filter on a job type nothing can have is a 400
+    listing the known types, not an empty page."""
+    body = assert_error(admin_api.call('GET', '/jobs?type=bogus'), 400,
+                        'InvalidInput')
+    assert 'type must be one of' in body['message']
+    assert 'noop' in body['message'] and 'router_setup' in body['message']
+    resp = admin_api.call('GET', '/jobs?type=audit')
+    assert resp.status_code == 200, resp.text

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.api.conftest import assert_error
+from tricircle.common import constants
 
 
 def _routings(api):
@@ -173,3 +174,22 @@ def test_unknown_routing_is_404(admin_api, routings, path):
 def test_bad_list_parameters(admin_api, routings, query):
     resp = admin_api.call('GET', '/routings?' + query)
     assert_error(resp, 400, 'InvalidInput')
+
+
+@pytest.mark.parametrize('query', ['resource_type=bogus',
+                                   'resource_type=NETWORK',
+                                   'pod_id=x&resource_type=volume'])
+def test_bad_resource_type_filter_is_400(admin_api, query):
+    """GET validates resource_type like POST does (the allowed values in
+    the message), rather than answering an empty list."""
+    body = assert_error(admin_api.call('GET', '/routings?' + query), 400,
+                        'InvalidInput')
+    assert 'resource_type must be one of' in body['message']
+    for rtype in constants.RESOURCE_TYPES:
+        assert rtype in body['message']
+
+
+def test_every_resource_type_filter_is_accepted(admin_api):
+    for rtype in constants.RESOURCE_TYPES:
+        resp = admin_api.call('GET', '/routings?resource_type=%s' % rtype)
+        assert resp.status_code == 200, resp.text

@@ -93,9 +93,10 @@ class KeystoneCloud:
         pytest.fail('jobs of %s not done: %s' % (resource_id, jobs))
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture(scope='session')
 def ks_cloud(tmp_path_factory):
-    """One Keystone sandbox (2 pods, 1 XJob) for every Keystone test."""
+    """One Keystone sandbox (2 pods, 1 XJob) for every Keystone test, in
+    every module: starting one costs about two minutes."""
     sandbox_dir = tmp_path_factory.mktemp('keystone-sandbox')
     state = conftest.start_sandbox(sandbox_dir, 2, '--keystone',
                                    '--timeout', '120')

@@ -62,8 +62,9 @@ class ErrorHook(hooks.PecanHook):
 
 
 class FaultWrapper:
-    """Give every error the JSON body, including pecan's own 404/405 and
-    any exception that escaped the hooks."""
+    """Give every error the JSON body, including pecan's own 404/405,
+    keystonemiddleware's 401 (``{"error": ...}``) and any exception that
+    escaped the hooks."""
 
     def __init__(self, application):
         self.application = application
@@ -76,11 +77,43 @@ class FaultWrapper:
             LOG.exception('Unhandled error in %s %s', req.method, req.path)
             return error_response(500, 'InternalError',
                                   'The server failed to handle the request.')
-        if resp.status_int >= 400 and resp.content_type != 'application/json':
+        if resp.status_int >= 400 and not _neutron_error(resp):
             title = resp.status.split(' ', 1)[-1]
-            resp = error_response(resp.status_int,
-                                  title.replace(' ', ''), title + '.')
+            message = _foreign_message(resp) or title + '.'
+            new = error_response(resp.status_int,
+                                 title.replace(' ', ''), message)
+            # keystonemiddleware's 401 tells where to get a token.
+            for header in ('WWW-Authenticate', 'Allow', 'Retry-After'):
+                if header in resp.headers:
+                    new.headers[header] = resp.headers[header]
+            resp = new
         return resp
+
+
+def _neutron_error(resp):
+    """Whether an error response already has our body."""
+    if resp.content_type != 'application/json':
+        return False
+    try:
+        body = jsonutils.loads(resp.body)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return False
+    return isinstance(body, dict) and isinstance(body.get('NeutronError'),
+                                                 dict)
+
+
+def _foreign_message(resp):
+    """The message of another JSON error body, such as keystonemiddleware's
+    ``{"error": {"code": 401, "title": ..., "message": ...}}``."""
+    if resp.content_type != 'application/json':
+        return None
+    try:
+        err = jsonutils.loads(resp.body).get('error')
+    except (ValueError, TypeError, UnicodeDecodeError, AttributeError):
+        return None
+    if isinstance(err, dict) and isinstance(err.get('message'), str):
+        return err['message']
+    return None
 
 
 class NoAuth:

@@ -187,6 +187,8 @@ def main(argv=None):
                         format='%(asctime)s %(levelname)s %(message)s')
     if not args.verbose:
         logging.getLogger('alembic').setLevel(logging.WARNING)
+        # "Loading backend: eventlet" on every command that reaches Neutron.
+        logging.getLogger('oslo_service.backend').setLevel(logging.WARNING)
     from tricircle.sandbox import cluster
     try:
         return args.func(args)

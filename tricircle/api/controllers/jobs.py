@@ -46,6 +46,10 @@ def _filters(params):
     if status is not None and status not in constants.JOB_STATUSES:
         raise exc.InvalidInput(reason='status must be one of: %s' % ', '.join(
             constants.JOB_STATUSES))
+    job_type = filters.get('type')
+    if job_type is not None and job_type not in handlers.JOB_TYPES:
+        raise exc.InvalidInput(reason='type must be one of: %s' % ', '.join(
+            sorted(handlers.JOB_TYPES)))
     return filters
 
 

@@ -38,12 +38,25 @@ def _values(body, required):
             values[key] = v.string(body, key, max_len,
                                    required=key in required or
                                    key in _NOT_NULL)
-    rtype = values.get('resource_type')
-    if 'resource_type' in values and rtype not in constants.RESOURCE_TYPES:
+    if 'resource_type' in values:
+        _check_type(values['resource_type'])
+    return values
+
+
+def _check_type(rtype):
+    if rtype not in constants.RESOURCE_TYPES:
         raise exc.InvalidInput(
             reason='resource_type must be one of: %s' % ', '.join(
                 constants.RESOURCE_TYPES))
-    return values
+
+
+def _filters(params):
+    """List filters, checked like a POST body: a filter no routing can
+    match (an unknown resource_type) is a 400, not an empty page."""
+    filters = v.filters(params, _LIST_FILTERS)
+    if 'resource_type' in filters:
+        _check_type(filters['resource_type'])
+    return filters
 
 
 class RoutingsController(rest.RestController):
@@ -64,8 +77,7 @@ class RoutingsController(rest.RestController):
         limit, marker = v.pagination(params)
         if marker is not None:
             marker = _marker(marker)
-        items = db_api.list_routings(ctx, v.filters(params, _LIST_FILTERS),
-                                     limit, marker)
+        items = db_api.list_routings(ctx, _filters(params), limit, marker)
         return v.page(pecan.request, 'routings', items, limit, 'id')
 
     @pecan.expose('json')

@@ -1,0 +1,1 @@
+"""Commands of the Admin API v1.0: ``pods``, ``routings``, ``jobs``."""
