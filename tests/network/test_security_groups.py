@@ -170,9 +170,12 @@ def test_admin_redo_restores_a_pod(cloud, sg, ports):
     stray = next(r for r in pod.get_security_group(sg.id).security_group_rules
                  if r['remote_ip_prefix'] == prefix)
     pod.delete_security_group_rule(stray['id'])
+    # The tenant's rule (the pod's admin project is near its rule quota:
+    # its default group's copies hold an IP rule per remote member).
     pod.create_security_group_rule(
         security_group_id=sg.id, direction='ingress', ether_type='IPv4',
-        protocol='udp', port_range_min=53, port_range_max=53)
+        protocol='udp', port_range_min=53, port_range_max=53,
+        project_id=TENANT)
     assert ssh['id'] not in pod_rules(cloud, 'Pod1', sg.id)[0]
 
     resp = cloud.admin.post('/v1.0/jobs', json={'job': {

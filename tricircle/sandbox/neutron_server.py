@@ -1,9 +1,10 @@
 """Entry point of one sandbox neutron-api process.
 
 ``python -m tricircle.sandbox.neutron_server --host H --port P`` with
-``OS_NEUTRON_CONFIG_FILES`` naming the server's config files. It creates the
-Neutron schema when the database is SQLite (Neutron's alembic migrations do
-not run there) and serves ``neutron.wsgi.api:application`` with gunicorn.
+``OS_NEUTRON_CONFIG_FILES`` naming the server's config files. When the database
+is SQLite (Neutron's alembic migrations do not run there) it creates the
+Neutron schema and the rows Neutron's migrations insert; it serves
+``neutron.wsgi.api:application`` with gunicorn.
 """
 
 import argparse
@@ -28,14 +29,64 @@ def _database_url(config_files):
     return url
 
 
+# The one Neutron migration that inserts rows into a fresh database: the
+# templates of the rules Neutron gives new security groups (two egress rules
+# for every group, two ingress-from-the-group rules for a default group).
+# Every other migration inserting rows only converts rows already there.
+SG_DEFAULT_RULES_REVISION = 'c33da356b165'
+
+
+def _neutron_migration(revision):
+    """Neutron's alembic migration module ``revision``, loaded from its
+    file (the versions folder is no package)."""
+    import glob
+    import importlib.util
+
+    from neutron.db import migration
+    pattern = os.path.join(os.path.dirname(migration.__file__),
+                           'alembic_migrations', 'versions', '*', '*',
+                           '%s_*.py' % revision)
+    paths = glob.glob(pattern)
+    if len(paths) != 1:
+        raise RuntimeError('Neutron migration %s not found (%s)' %
+                           (revision, paths or pattern))
+    spec = importlib.util.spec_from_file_location(
+        'tricircle_neutron_migration_%s' % revision, paths[0])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _insert_sg_default_rules(conn, metadata):
+    """The migration's rule templates, each with its standardattributes
+    row, unless the templates table holds rows already."""
+    import sqlalchemy as sa
+    migration = _neutron_migration(SG_DEFAULT_RULES_REVISION)
+    templates = metadata.tables[migration.table_name]
+    stdattrs = metadata.tables['standardattributes']
+    if conn.execute(sa.select(sa.func.count()).select_from(
+            templates)).scalar():
+        return
+    for template in migration.default_template_rules:
+        rule = dict(template)
+        description = rule.pop('description', None)
+        res = conn.execute(sa.insert(stdattrs).values(
+            resource_type=templates.name, description=description))
+        rule['standard_attr_id'] = res.inserted_primary_key[0]
+        conn.execute(sa.insert(templates).values(rule))
+
+
 def create_sqlite_schema(url):
-    """Create every table of Neutron's head models (idempotent)."""
+    """Create every table of Neutron's head models and the rows Neutron's
+    migrations insert into a fresh database (idempotent)."""
     import sqlalchemy as sa
     from neutron.db.migration.models import head  # noqa: F401 - models
     from neutron_lib.db import model_base
     engine = sa.create_engine(url)
     try:
         model_base.BASEV2.metadata.create_all(engine)
+        with engine.begin() as conn:
+            _insert_sg_default_rules(conn, model_base.BASEV2.metadata)
     finally:
         engine.dispose()
 

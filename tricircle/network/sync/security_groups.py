@@ -123,10 +123,13 @@ def _converge(pod, top, members):
                  rule.get('description') or 'no description', sg_id,
                  pod['region_name'])
     for rule in wanted.values():
-        # The pod copies the rule from central, central's id included.
+        # The pod copies the rule from central, central's id included. The
+        # project is the rule's, so the pod's quota check charges the
+        # project owning the copy, not XJob's own.
         conn.create_security_group_rule(
             security_group_id=sg_id, direction=rule['direction'],
-            ether_type=rule['ethertype'], description=rule['id'])
+            ether_type=rule['ethertype'], description=rule['id'],
+            project_id=rule.get('project_id') or top.project_id)
         LOG.info('Copied rule %s of security group %s to pod %s',
                  rule['id'], sg_id, pod['region_name'])
     for (direction, ethertype, protocol, low, high, prefix), rule in (
