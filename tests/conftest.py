@@ -22,8 +22,10 @@ def run_tricircle(*args, timeout=180):
 
 def start_sandbox(sandbox_dir, pods=2, *extra):
     """``tricircle sandbox up``; return the parsed sandbox.json."""
+    # Generous: a loaded 2-core machine can take minutes to start a
+    # Keystone sandbox; the servers' own --timeout bounds each wait.
     result = run_tricircle('sandbox', 'up', '--pods', str(pods),
-                           '--dir', str(sandbox_dir), *extra)
+                           '--dir', str(sandbox_dir), *extra, timeout=420)
     if result.returncode != 0:
         run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir))
         pytest.fail('sandbox up failed (%d):\n%s\n%s' % (

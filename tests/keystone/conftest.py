@@ -99,7 +99,7 @@ def ks_cloud(tmp_path_factory):
     every module: starting one costs about two minutes."""
     sandbox_dir = tmp_path_factory.mktemp('keystone-sandbox')
     state = conftest.start_sandbox(sandbox_dir, 2, '--keystone',
-                                   '--timeout', '120')
+                                   '--timeout', '240')
     old = os.environ.get('OS_CLIENT_CONFIG_FILE')
     os.environ['OS_CLIENT_CONFIG_FILE'] = state['auth']['clouds_yaml']
     try:
