@@ -137,8 +137,9 @@ def _net_ids(cloud):
 
 
 @pytest.mark.parametrize('attrs', [
-    # A local network cannot span pods.
-    {'availability_zone_hints': BOTH},
+    # A local network cannot span pods (with no type given it would get
+    # default_cross_pod_network_type: test_tenant_experience).
+    {'availability_zone_hints': BOTH, 'provider_network_type': 'local'},
     {'availability_zone_hints': ['az1', 'nowhere'],
      'provider_network_type': 'vxlan'},
     # Conflicting provider attributes.
