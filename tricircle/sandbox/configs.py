@@ -71,6 +71,10 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
         'ml2_type_vlan': {'network_vlan_ranges': VLAN_RANGES},
         'ml2_type_vxlan': {'vni_ranges': VNI_RANGES},
         'oslo_concurrency': {'lock_path': os.path.join(state_dir, 'lock')},
+        # A pod's copy of a group also holds one IP rule per member in
+        # other pods (remote-group expansion): central's per-project rule
+        # quota cannot bound that, so the sandbox does not cap it.
+        'quotas': {'quota_security_group_rule': '-1'},
     }
     for section, options in (extra or {}).items():
         sections.setdefault(section, {}).update(options)
