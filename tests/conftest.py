@@ -16,8 +16,21 @@ def run_tricircle(*args, timeout=180):
     cli = os.path.join(BIN, 'tricircle')
     argv = ([cli] if os.path.exists(cli) else
             [sys.executable, '-m', 'tricircle.cmd.cli'])
-    return subprocess.run(argv + list(args), capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.Popen(argv + list(args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # SIGTERM first: the CLI then stops what it started (a sandbox up
+        # killed outright leaves its servers running, found by nothing).
+        proc.terminate()
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def start_sandbox(sandbox_dir, pods=2, *extra):

@@ -7,6 +7,7 @@ new groups (audit, topology...) plug in without touching the rest.
 
 import argparse
 import logging
+import signal
 import sys
 import time
 
@@ -190,6 +191,10 @@ def main(argv=None):
         # "Loading backend: eventlet" on every command that reaches Neutron.
         logging.getLogger('oslo_service.backend').setLevel(logging.WARNING)
     from tricircle.sandbox import cluster
+    # SIGTERM as an exception: a "sandbox up" told to stop half-way (a
+    # test's timeout, a service manager) stops the servers it started
+    # instead of leaving them running with no sandbox.json to find them.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         return args.func(args)
     except cluster.SandboxError as e:
