@@ -115,12 +115,12 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
 
     def update_network(self, context, id, network):
         net = network['network']
+        old = super().get_network(context, id)
         if net.get(external_net.EXTERNAL) is True:
             hints = net.get(az_def.AZ_HINTS)
             if hints in (None, n_const.ATTR_NOT_SPECIFIED):
-                hints = self.get_network(context, id).get(az_def.AZ_HINTS)
+                hints = old.get(az_def.AZ_HINTS)
             self._check_external_placement(hints)
-        old = super().get_network(context, id)
         self._check_bridge_write(context, old)
         result = super().update_network(context, id, network)
         self._follow('network', old, result)

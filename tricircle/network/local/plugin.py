@@ -151,17 +151,15 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         attribute central does not own, is the pod's alone."""
         changes = {k: attrs[k] for k in attributes.OWNED[kind]
                    if k in attrs}
-        if not changes or not self._routed(id, kind):
+        if not changes:
             return
-        top = self.central.update(kind, id, changes)
+        try:
+            top = self.central.update(kind, id, changes)
+        except t_exc.CentralNotFound:
+            return  # pod-local, as update_port decides for ports
         for key in changes:
             if key in top:
                 attrs[key] = top[key]
-
-    def _routed(self, id, kind):
-        """Whether this pod holds ``id`` as a copy of a central resource."""
-        return any(r['pod_id'] == self.admin.pod_id for r in
-                   self.admin.routings(id, kind))
 
     def delete_network(self, context, id):
         self._deleting.add(id)

@@ -121,14 +121,14 @@ def _drop_stand_ins(conn, query):
     stood for central ports (shadows, and copies whose central twin is
     gone). A bottom router's port is router_setup's to remove; while one
     is there the pod refuses, and the job is retried."""
-    top = central()
+    twins = {p['id'] for p in central().request(
+        'GET', '/ports?fields=id&%s' % query)['ports']}
     for port in conn.request('GET', '/ports?%s' % query)['ports']:
         owner = port['device_owner'] or ''
         if owner.startswith('network:router') or owner == \
                 constants.DEVICE_OWNER_FLOATINGIP:
             continue
-        if owner != constants.DEVICE_OWNER_SHADOW and \
-                top.find('ports', port['id']) is not None:
+        if owner != constants.DEVICE_OWNER_SHADOW and port['id'] in twins:
             continue
         conn.request('DELETE', '/ports/%s' % port['id'], ok=(204, 404))
         LOG.info('Deleted port %s (%s) of pod %s with its network',
