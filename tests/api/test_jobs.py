@@ -76,7 +76,7 @@ def test_show_includes_the_runs(admin_api, db):
     _run(job, success=False)
     shown = admin_api.call('GET', '/jobs/%s' % job['id']).json()['job']
     assert shown['status'] == 'FAIL' and shown['last_error'] == 'boom'
-    assert [(l['status'], l['message']) for l in shown['logs']] == [
+    assert [(log['status'], log['message']) for log in shown['logs']] == [
         ('FAIL', 'boom')]
 
 

@@ -1,9 +1,12 @@
 """Helpers of the lifecycle tests: raw Neutron requests with Neutron's own
 attribute names, and waiting until the pods hold what central holds."""
 
+import contextlib
 import time
 
 import pytest
+
+from tests.conftest import run_tricircle
 
 from tricircle.network import attributes
 
@@ -112,3 +115,19 @@ def redo(cloud, job_id):
     """Run a FAIL job now; a 409 means it is already due or running."""
     resp = cloud.admin.put('/v1.0/jobs/%s' % job_id, raise_exc=False)
     assert resp.status_code in (200, 409), resp.text
+
+
+def sandbox_cli(cloud, verb, region):
+    done = run_tricircle('sandbox', verb, '--dir', cloud.state['dir'],
+                         region)
+    assert done.returncode == 0, done.stderr
+
+
+@contextlib.contextmanager
+def pod_stopped(cloud, region):
+    """``region``'s Neutron is down for the block, and up again after."""
+    sandbox_cli(cloud, 'stop-server', region)
+    try:
+        yield
+    finally:
+        sandbox_cli(cloud, 'start-server', region)

@@ -82,8 +82,8 @@ STD = 'UPDATE standardattributes SET %s WHERE id = (SELECT standard_attr_id ' \
 # kind, attribute named in the audit, SQL changing it in Pod1.
 TAMPER = [
     ('network', 'name', "UPDATE networks SET name = 'tampered' WHERE id = ?"),
-    ('network', 'description', STD % ("description = 'tampered'",
-                                       'networks')),
+    ('network', 'description',
+     STD % ("description = 'tampered'", 'networks')),
     ('network', 'admin_state_up',
      'UPDATE networks SET admin_state_up = 0 WHERE id = ?'),
     ('network', 'mtu', 'UPDATE networks SET mtu = 1300 WHERE id = ?'),
@@ -93,8 +93,8 @@ TAMPER = [
      'standard_attr_id = (SELECT standard_attr_id FROM networks WHERE '
      'id = ?)'),
     ('subnet', 'name', "UPDATE subnets SET name = 'tampered' WHERE id = ?"),
-    ('subnet', 'description', STD % ("description = 'tampered'",
-                                      'subnets')),
+    ('subnet', 'description',
+     STD % ("description = 'tampered'", 'subnets')),
     ('subnet', 'dns_nameservers', "UPDATE dnsnameservers SET address = "
      "'192.0.2.66' WHERE subnet_id = ?"),
     ('subnet', 'host_routes', "UPDATE subnetroutes SET nexthop = "
@@ -140,9 +140,9 @@ def test_tampered_attributes_are_found_and_fixed(cloud, topo, tricircle_cli,
     found = _audit(cloud, tricircle_cli)
     assert found.returncode == 1, found.stdout
     for attribute, _sql in cases:
-        line = next((l for l in found.stdout.splitlines()
-                     if resource_id in l and 'pod has %s=' % attribute in l),
-                    None)
+        line = next((row for row in found.stdout.splitlines()
+                     if resource_id in row and
+                     'pod has %s=' % attribute in row), None)
         assert line is not None, (attribute, found.stdout)
         assert 'central has %s=' % attribute in line
         assert '%s_sync %s' % (kind, resource_id) in line

@@ -191,13 +191,8 @@ def test_update_neutron_refuses_reaches_no_pod(cloud, topo, kind, attrs,
     assert lc.find(cloud.pods['Pod1'], kind, resource_id) == pod_before
 
 
-def test_update_while_pod_down_arrives_when_it_returns(cloud, topo,
-                                                       tricircle_cli):
-    sandbox_dir = cloud.state['dir']
-    stopped = tricircle_cli('sandbox', 'stop-server', '--dir', sandbox_dir,
-                            'Pod2')
-    assert stopped.returncode == 0, stopped.stderr
-    try:
+def test_update_while_pod_down_arrives_when_it_returns(cloud, topo):
+    with lc.pod_stopped(cloud, 'Pod2'):
         lc.put(topo['tenant'], 'network', topo['net'],
                {'name': 'renamed-while-pod2-down'})
         failed = lc.wait_job(cloud, 'network_sync', topo['net'], 'FAIL')
@@ -205,16 +200,12 @@ def test_update_while_pod_down_arrives_when_it_returns(cloud, topo,
         # Pod1 got it all the same.
         assert lc.find(cloud.pods['Pod1'], 'network', topo['net'])[
             'name'] == 'renamed-while-pod2-down'
-    finally:
-        started = tricircle_cli('sandbox', 'start-server', '--dir',
-                                sandbox_dir, 'Pod2')
-        assert started.returncode == 0, started.stderr
     # Retried with backoff; a redo only saves the wait.
     lc.redo(cloud, failed['id'])
     lc.wait_same(cloud, 'network', topo['net'], BOTH, ['name'])
 
 
-def _restart_pod_with(cloud, tricircle_cli, region, options):
+def _restart_pod_with(cloud, region, options):
     """Restart a pod's Neutron with ``options`` set in [DEFAULT] (None
     removes one), as an operator would reconfigure one region."""
     path = os.path.join(cloud.state['dir'], region, 'neutron.conf')
@@ -228,17 +219,14 @@ def _restart_pod_with(cloud, tricircle_cli, region, options):
     with open(path, 'w') as f:
         conf.write(f)
     for verb in ('stop-server', 'start-server'):
-        done = tricircle_cli('sandbox', verb, '--dir', cloud.state['dir'],
-                             region)
-        assert done.returncode == 0, done.stderr
+        lc.sandbox_cli(cloud, verb, region)
 
 
-def test_update_a_pod_refuses_fails_the_job_with_its_reason(cloud, topo,
-                                                           tricircle_cli):
+def test_update_a_pod_refuses_fails_the_job_with_its_reason(cloud, topo):
     """Pod1 configured to allow one DNS server: central's two stand on
     central and in Pod2; the job stays FAIL naming Pod1 and Neutron's
     message until Pod1 accepts them."""
-    _restart_pod_with(cloud, tricircle_cli, 'Pod1',
+    _restart_pod_with(cloud, 'Pod1',
                       {'max_dns_nameservers': '1'})
     try:
         lc.put(topo['tenant'], 'subnet', topo['subnet'],
@@ -250,7 +238,7 @@ def test_update_a_pod_refuses_fails_the_job_with_its_reason(cloud, topo,
         lc.wait_same(cloud, 'subnet', topo['subnet'], ['Pod2'],
                      ['dns_nameservers'])
     finally:
-        _restart_pod_with(cloud, tricircle_cli, 'Pod1',
+        _restart_pod_with(cloud, 'Pod1',
                           {'max_dns_nameservers': None})
     lc.redo(cloud, failed['id'])
     lc.wait_same(cloud, 'subnet', topo['subnet'], BOTH, ['dns_nameservers'])

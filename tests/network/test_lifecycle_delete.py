@@ -201,22 +201,14 @@ def test_gateway_taken_by_a_port_cannot_become_the_gateway(cloud):
     assert tenant.network.get_subnet(subnet.id).gateway_ip == '10.79.0.1'
 
 
-def test_delete_while_pod_down_arrives_when_it_returns(cloud, tricircle_cli):
+def test_delete_while_pod_down_arrives_when_it_returns(cloud):
     net_id, subnet = _local_net(cloud, 'del-down', '10.83.0.0/24', 'az2')
     port = cloud.tenant(PROJECT, 'Pod2').network.create_port(
         network_id=net_id)
-    sandbox_dir = cloud.state['dir']
-    stopped = tricircle_cli('sandbox', 'stop-server', '--dir', sandbox_dir,
-                            'Pod2')
-    assert stopped.returncode == 0, stopped.stderr
-    try:
+    with lc.pod_stopped(cloud, 'Pod2'):
         cloud.tenant(PROJECT).network.delete_port(port.id)
         failed = lc.wait_job(cloud, 'port_sync', port.id, 'FAIL')
         assert 'Pod2' in failed['last_error']
-    finally:
-        started = tricircle_cli('sandbox', 'start-server', '--dir',
-                                sandbox_dir, 'Pod2')
-        assert started.returncode == 0, started.stderr
     lc.redo(cloud, failed['id'])
     lc.wait_gone(cloud, 'port', port.id, ['Pod2'])
     lc.wait_job(cloud, 'port_sync', port.id, 'SUCCESS')

@@ -91,4 +91,3 @@ def build_option_parser(parser):
              '(Env: OS_MULTIREGION_NETWORKING_API_VERSION)'
              % DEFAULT_API_VERSION)
     return parser
-

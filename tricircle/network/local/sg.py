@@ -4,8 +4,8 @@ Central owns security groups and their rules. A pod gets a copy of a
 central group when one of its ports first uses it (or a copied rule names
 it as remote group): same id, name, description and project, and every
 rule under central's own rule id. A rule is thus one object across the
-cloud, which XJob (tricircle.network.sync.security_groups) finds again by id when it
-converges a pod; nothing has to map ids.
+cloud, which XJob (tricircle.network.sync.security_groups) finds again by
+id when it converges a pod; nothing has to map ids.
 
 Neutron's API takes no id on create, so XJob asks a pod for a copy of one
 central rule by creating a rule whose description is that rule's id; this
