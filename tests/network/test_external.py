@@ -24,9 +24,13 @@ def test_external_network_lives_in_its_pod_only(cloud):
     assert bottom_subnet.cidr == '163.3.124.0/24'
     assert bottom_subnet.is_dhcp_enabled is False
 
+    # Pod1 shows central's record (so a client can resolve the id) but
+    # never makes a copy; a port there is refused with the reason.
     pod1 = cloud.pods['Pod1'].network
+    assert pod1.get_network(ext.id).is_router_external is True
+    assert list(pod1.networks(id=ext.id)) == []
     with pytest.raises(os_exc.BadRequestException):
-        pod1.get_network(ext.id)
+        pod1.create_port(network_id=ext.id)
     assert list(pod1.networks(id=ext.id)) == []
 
 

@@ -61,26 +61,30 @@ def test_burst_on_one_resource_runs_with_the_latest_state(sqlite_db,
 
 def test_long_job_keeps_its_lease_and_sigkill_hands_it_over(sqlite_db,
                                                             start_xjob):
-    a = start_xjob(sqlite_db, 'xjob-a', lease_seconds=3)
-    job = jobs.register_job(None, 'sleep', 'long', extra={'seconds': 7})
-    _wait(lambda: a.owns(jobs.get_job(None, job['id'])), 30, 'a to run it')
-    b = start_xjob(sqlite_db, 'xjob-b', lease_seconds=3)
-    time.sleep(4.5)  # longer than a lease: a's heartbeat must renew it
+    # Both run before the job exists, so a slow start of the second
+    # cannot eat into the time the first must hold the lease.
+    pair = [start_xjob(sqlite_db, name, lease_seconds=3)
+            for name in ('xjob-a', 'xjob-b')]
+    job = jobs.register_job(None, 'sleep', 'long', extra={'seconds': 10})
+    owner = _wait(lambda: next((w for w in pair if w.owns(
+        jobs.get_job(None, job['id']))), None), 30, 'one of them to run it')
+    other = pair[1 - pair.index(owner)]
+    time.sleep(4.5)  # longer than a lease: the heartbeat must renew it
     running = jobs.get_job(None, job['id'])
-    assert running['status'] == 'RUNNING' and a.owns(running)
+    assert running['status'] == 'RUNNING' and owner.owns(running)
     assert running['attempts'] == 1
 
-    a.signal(signal.SIGKILL)
-    a.proc.wait()
-    _wait(lambda: b.owns(jobs.get_job(None, job['id'])), 30,
-          'b to take the job over')
+    owner.signal(signal.SIGKILL)
+    owner.proc.wait()
+    _wait(lambda: other.owns(jobs.get_job(None, job['id'])), 30,
+          'the other to take the job over')
     done = _wait(lambda: (lambda j: j if j['status'] == 'SUCCESS' else None)(
-        jobs.get_job(None, job['id'])), 30, 'b to finish it')
+        jobs.get_job(None, job['id'])), 30, 'the other to finish it')
     assert done['attempts'] == 2
     (expired, _), succeeded = _runs(job['id'])
     assert expired == 'FAIL' and succeeded == ('SUCCESS', None)
     assert 'taken over by' in _runs(job['id'])[0][1]
-    assert ' succeeded in ' in b.log()
+    assert ' succeeded in ' in other.log()
 
 
 def test_sigterm_lets_the_running_job_finish(sqlite_db, start_xjob):
