@@ -26,13 +26,16 @@ class _Api:
     def __init__(self, endpoint):
         self.endpoint = endpoint
         self._adapter = adapter.Adapter(
-            client.get_session(), endpoint_override=endpoint,
-            connect_retries=2)
+            client.get_session(), endpoint_override=endpoint)
 
     def request(self, method, path, body=None, ok=(200, 201, 204)):
+        # keystoneauth retries a read timeout like a refused connection:
+        # a POST that central is still working on would be made twice.
+        retries = 0 if method == 'POST' else 2
         try:
             resp = self._adapter.request(path, method, json=body,
                                          raise_exc=False,
+                                         connect_retries=retries,
                                          timeout=cfg.CONF.client.timeout)
         except (ks_exc.ConnectionError, ks_exc.ConnectFailure,
                 ks_exc.RequestTimeout) as e:
