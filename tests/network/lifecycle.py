@@ -29,11 +29,13 @@ def get(conn, kind, resource_id):
 
 
 def find(conn, kind, resource_id):
-    """By listing: a GET by id in a pod would pull a central copy in."""
-    status, body = request(conn, 'GET', '/%s?id=%s' % (PLURAL[kind],
-                                                       resource_id))
+    """By listing: a GET by id in a pod would pull a central copy in, and
+    so would a list of networks naming the id."""
+    query = '' if kind == 'network' else '?id=%s' % resource_id
+    status, body = request(conn, 'GET', '/%s%s' % (PLURAL[kind], query))
     assert status == 200, body
-    return next(iter(body[PLURAL[kind]]), None)
+    return next((r for r in body[PLURAL[kind]] if r['id'] == resource_id),
+                None)
 
 
 def put(conn, kind, resource_id, attrs):

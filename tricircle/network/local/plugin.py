@@ -9,18 +9,10 @@ half-way is undone before the caller hears about it.
 
 import threading
 
-import netaddr
-
-from neutron.extensions import tagging
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib import constants as n_const
-from neutron_lib.db import utils as db_utils
 from neutron_lib import exceptions as n_exc
-from neutron_lib.plugins import directory
-from neutron_lib.plugins import utils as plugin_utils
-from oslo_concurrency import lockutils
 from oslo_config import cfg
-from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_utils import excutils
 from oslo_utils import uuidutils
@@ -30,9 +22,9 @@ from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
 from tricircle.network import attributes
 from tricircle.network.local import central_client
+from tricircle.network.local import pull
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import sg as local_sg
-from tricircle.network import segments
 from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
 
@@ -57,15 +49,7 @@ def _given(value):
     return value is not n_const.ATTR_NOT_SPECIFIED and value is not None
 
 
-def _on_link(subnet):
-    """Whether a subnet's gateway IP is inside its CIDR (Neutron allows an
-    off-link gateway)."""
-    gateway = subnet.get('gateway_ip')
-    return bool(gateway) and netaddr.IPAddress(gateway) in netaddr.IPNetwork(
-        subnet['cidr'])
-
-
-class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
+class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
                            ml2_plugin.Ml2Plugin):
     """ML2 whose networks, subnets and addresses come from central."""
 
@@ -125,16 +109,11 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
             return self._central_view(context, id, fields)
         return super().get_network(context, id, fields)
 
-    def _central_view(self, context, net_id, fields):
-        """A central network that cannot live here, shown as central has
-        it and not materialised: clients resolving its id (openstack
-        ``--network``) then hear why from the request that needs it here
-        (a port create: 400 NetworkNotInPod), not "No Network found"."""
-        top = self.central.get_network(net_id)
-        if not (context.is_admin or top.get('shared') or
-                top.get('project_id') == context.project_id):
-            raise n_exc.NetworkNotFound(net_id=net_id)
-        return db_utils.resource_fields(top, fields)
+    def get_networks(self, context, filters=None, fields=None, sorts=None,
+                     limit=None, marker=None, page_reverse=False):
+        self._pull_listed_networks(context, filters)
+        return super().get_networks(context, filters, fields, sorts, limit,
+                                    marker, page_reverse)
 
     def update_network(self, context, id, network):
         self._through_central(context, 'network', id, network['network'])
@@ -168,43 +147,6 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
             self._forget(id, constants.RT_NETWORK)
         finally:
             self._deleting.discard(id)
-
-    def _ensure_network(self, context, net_id):
-        """The local twin of central network ``net_id``, pulled if absent."""
-        admin = context.elevated()
-        with lockutils.lock('tricircle-network-%s' % net_id):
-            try:
-                return super().get_network(admin, net_id)
-            except n_exc.NetworkNotFound:
-                pass
-            try:
-                top = self.central.get_network(net_id)
-            except t_exc.CentralNotFound:
-                raise n_exc.NetworkNotFound(net_id=net_id)
-            self._check_zone(top)
-            self._check_span(top)
-            body = dict(attributes.wanted('network', top), id=net_id,
-                        project_id=top['project_id'])
-            if 'router:external' in top:
-                body['router:external'] = top['router:external']
-            body.update(segments.bottom_provider_attrs(top))
-            try:
-                net = plugin_utils.create_network(
-                    self, admin, {'network': body}, check_allow_post=False)
-                LOG.info('Materialised central network %s in pod %s (%s)',
-                         net_id, self.region_name,
-                         body.get('provider:network_type'))
-            except db_exc.DBDuplicateEntry:
-                net = super().get_network(admin, net_id)
-            else:
-                self._copy_tags(admin, 'networks', net_id, top)
-                self._record(net_id, top['project_id'], constants.RT_NETWORK)
-                self._extend_routers(net_id, top['project_id'])
-                if body.get('provider:network_type') == shadow_ports.VXLAN:
-                    self._queue_shadows(net_id, top['project_id'])
-        for subnet in self.central.list_subnets(net_id):
-            self._ensure_subnet(context, subnet['id'], subnet)
-        return net
 
     # -- subnets -----------------------------------------------------------
 
@@ -241,58 +183,13 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         finally:
             self._deleting.discard(id)
 
-    def _ensure_subnet(self, context, subnet_id, top=None):
-        """The local twin of a central subnet; its gateway IP is the one
-        central reserved for the pods, so no port can ever take it."""
-        admin = context.elevated()
-        try:
-            return super().get_subnet(admin, subnet_id)
-        except n_exc.SubnetNotFound:
-            pass
-        if top is None:
-            try:
-                top = self.central.get_subnet(subnet_id)
-            except t_exc.CentralNotFound:
-                raise n_exc.SubnetNotFound(subnet_id=subnet_id)
-        net = self._ensure_network(context, top['network_id'])
-        with lockutils.lock('tricircle-subnet-%s' % subnet_id):
-            try:
-                return super().get_subnet(admin, subnet_id)
-            except n_exc.SubnetNotFound:
-                pass
-            gateway_ip = None
-            if net.get('router:external') or not _on_link(top):
-                # The upstream router's, or off the subnet: never a bottom
-                # router's, so there is nothing to reserve.
-                gateway_ip = top.get('gateway_ip')
-            elif top.get('gateway_ip'):
-                gateway = self.central.gateway_port(top)
-                gateway_ip = next(ip['ip_address'] for ip in
-                                  gateway['fixed_ips']
-                                  if ip['subnet_id'] == subnet_id)
-            body = dict(attributes.wanted('subnet', top),
-                        gateway_ip=gateway_ip, **{key: top[key] for key in (
-                            'id', 'network_id', 'project_id', 'cidr',
-                            'ip_version') if key in top})
-            for key in ('ipv6_ra_mode', 'ipv6_address_mode'):
-                if top.get(key):
-                    body[key] = top[key]
-            try:
-                subnet = plugin_utils.create_subnet(
-                    self, admin, {'subnet': body}, check_allow_post=False)
-                LOG.info('Materialised central subnet %s (%s, gateway %s) '
-                         'in pod %s', subnet_id, top['cidr'], gateway_ip,
-                         self.region_name)
-                self._copy_tags(admin, 'subnets', subnet_id, top)
-            except db_exc.DBDuplicateEntry:
-                subnet = super().get_subnet(admin, subnet_id)
-        self._record(subnet_id, top['project_id'], constants.RT_SUBNET)
-        return subnet
-
     # -- ports -------------------------------------------------------------
 
     def create_port(self, context, port):
         attrs = port['port']
+        if _given(attrs.get('id')):
+            # Only this plugin passes an id: it is pulling a central port.
+            return super().create_port(context, port)
         net_id = attrs['network_id']
         net = self._ensure_network(context, net_id)
         if not context.is_admin and bridge.is_bridge(net.get('name')):
@@ -355,8 +252,19 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         return self._bulk(context, ports['ports'], 'port', self.create_port,
                           self.delete_port)
 
+    def get_port(self, context, id, fields=None):
+        try:
+            return super().get_port(context, id, fields)
+        except n_exc.PortNotFound:
+            if id in self._deleting:
+                raise
+        self._ensure_port(context, id)
+        return super().get_port(context, id, fields)
+
     def update_port(self, context, id, port):
         attrs = port['port']
+        if not self._holds_port(context, id):
+            self._ensure_port(context, id)
         changes = {k: attrs[k] for k in _TOP_PORT_UPDATES if k in attrs}
         if str(attrs.get('device_owner')).startswith('network:router'):
             # A bottom router taking a port is pod-local plumbing; central
@@ -402,8 +310,16 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
                 'device_owner', 'network_id', 'project_id',
                 'binding:host_id'])
         except n_exc.PortNotFound:
-            old = {}
-        super().delete_port(context, id, l3_port_check=l3_port_check)
+            # A central port this pod could take but never held: its
+            # delete asked here is central's delete.
+            self._pullable_port(context, id)
+            self.central.delete_port(id)
+            return
+        self._deleting.add(id)
+        try:
+            super().delete_port(context, id, l3_port_check=l3_port_check)
+        finally:
+            self._deleting.discard(id)
         if old.get('device_owner') == constants.DEVICE_OWNER_SHADOW:
             # A stand-in: the central port belongs to another pod.
             self._forget(id, constants.RT_SHADOW_PORT)
@@ -418,6 +334,13 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
             LOG.error('Port %s is gone from pod %s but its central twin '
                       'could not be released (%s); an audit will find it.',
                       id, self.region_name, e)
+
+    def _holds_port(self, context, port_id):
+        try:
+            super().get_port(context.elevated(), port_id, fields=['id'])
+            return True
+        except n_exc.PortNotFound:
+            return False
 
     def _adopt_top_addresses(self, context, attrs, top):
         """Make the local port carry central's id, MAC and IPs."""
@@ -502,41 +425,6 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
 
     # -- helpers -----------------------------------------------------------
 
-    @staticmethod
-    def _copy_tags(context, collection, resource_id, top):
-        """A copy carries central's tags (the tag API writes them apart
-        from the resource, so a create cannot)."""
-        plugin = directory.get_plugin(tagging.TAG_PLUGIN_TYPE)
-        if plugin is not None and top.get('tags'):
-            plugin.update_tags(context, collection, resource_id,
-                               {'tags': top['tags']})
-
-    def _check_zone(self, top):
-        """A network hinted to some AZs or pods lives only there."""
-        hints = top.get('availability_zone_hints') or []
-        pod = self.admin.pod
-        if hints and not {pod['az_name'], pod['region_name']} & set(hints):
-            raise t_exc.NetworkNotInPod(net_id=top['id'], hints=hints,
-                                        region=pod['region_name'],
-                                        az=pod['az_name'])
-
-    def _check_span(self, top):
-        """Only a network whose segment reaches every pod (shared VLAN,
-        VxLAN) may live in a second pod; others stay where first used."""
-        elsewhere = [r for r in self.admin.routings(top['id'],
-                                                    constants.RT_NETWORK)
-                     if r['pod_id'] != self.admin.pod_id]
-        if not elsewhere:
-            return
-        conf = cfg.CONF.tricircle
-        net_type = segments.network_type(top)
-        hinted = bool(top.get('availability_zone_hints'))
-        if net_type not in conf.cross_pod_network_types or not (
-                hinted or conf.span_unhinted_networks):
-            raise t_exc.NetworkInAnotherPod(
-                net_id=top['id'], type=net_type,
-                types=', '.join(conf.cross_pod_network_types))
-
     def _bound_port_changed(self, context, net_id, project_id):
         """A bound port of a VxLAN network came, moved or went: the other
         pods' shadows of it follow (shadow_port_setup)."""
@@ -544,35 +432,12 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin,
         if net.get('provider:network_type') == shadow_ports.VXLAN:
             self._queue_shadows(net_id, project_id)
 
-    def _queue_shadows(self, net_id, project_id):
-        try:
-            job = self.admin.add_job(constants.JOB_SHADOW_PORT_SETUP,
-                                     net_id, project_id)
-            LOG.info('Queued job %s for the shadow ports of network %s',
-                     job['id'], net_id)
-        except (n_exc.NeutronException, t_common_exc.TricircleError) as e:
-            LOG.warning('Shadow ports of network %s not queued (%s); an '
-                        'audit or a redo of the job will converge them',
-                        net_id, e)
-
     def _central_network(self, net_id):
         try:
             self.central.get_network(net_id)
             return True
         except t_exc.CentralNotFound:
             return False
-
-    def _extend_routers(self, net_id, project_id):
-        """A network new to this pod may be on central routers: their
-        pieces must now reach this pod too."""
-        for router_id in self.central.router_ids_on_network(net_id):
-            job = self.admin.add_job(constants.JOB_ROUTER_SETUP, router_id,
-                                     project_id)
-            LOG.info('Network %s reached pod %s: queued job %s for router '
-                     '%s', net_id, self.region_name, job['id'], router_id)
-
-    def _record(self, top_id, project_id, resource_type):
-        self.admin.add_routing(top_id, top_id, project_id, resource_type)
 
     def _forget(self, top_id, resource_type):
         try:

@@ -1,0 +1,291 @@
+"""Pulling central's resources into a pod on first use.
+
+A pod holds a central network, subnet or port only once something in the
+pod needs it: a port made through the pod, or a client (Nova above all)
+looking it up by id. The copy has central's UUID, segment, addresses and
+owned attributes, and a routing entry so central's later updates and
+deletes reach it. A list that names no id never pulls: listing a pod shows
+what it holds.
+"""
+
+import netaddr
+
+from neutron.extensions import tagging
+from neutron_lib import constants as n_const
+from neutron_lib.db import utils as db_utils
+from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import directory
+from neutron_lib.plugins import utils as plugin_utils
+from oslo_concurrency import lockutils
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+
+from tricircle.common import constants
+from tricircle.common import exceptions as t_common_exc
+from tricircle.network import attributes
+from tricircle.network import exceptions as t_exc
+from tricircle.network import segments
+from tricircle.network.sync import shadow_ports
+
+LOG = logging.getLogger(__name__)
+
+# What a pulled port takes from central besides its owned attributes.
+_PULLED_PORT_KEYS = ('id', 'network_id', 'project_id', 'mac_address')
+# A network a pod may not hold is left out of a list, not an error.
+_NOT_HERE = (n_exc.NetworkNotFound, t_exc.NetworkNotInPod,
+             t_exc.NetworkInAnotherPod)
+
+
+def _on_link(subnet):
+    """Whether a subnet's gateway IP is inside its CIDR (Neutron allows an
+    off-link gateway)."""
+    gateway = subnet.get('gateway_ip')
+    return bool(gateway) and netaddr.IPAddress(gateway) in netaddr.IPNetwork(
+        subnet['cidr'])
+
+
+def _visible(context, top):
+    return (context.is_admin or top.get('shared') or
+            top.get('project_id') == context.project_id)
+
+
+class PullMixin:
+    """Mixed into the local plugin (before ML2).
+
+    Expects the plugin's ``central``, ``admin`` and ``region_name``.
+    """
+
+    def _pull_listed_networks(self, context, filters):
+        """A list naming ids pulls those the pod may hold and lacks (Nova
+        checks a server's networks with ``GET /networks?id=...``)."""
+        ids = (filters or {}).get('id') or ()
+        if not ids:
+            return
+        held = {n['id'] for n in super().get_networks(
+            context.elevated(), filters={'id': list(ids)}, fields=['id'])}
+        for net_id in set(ids) - held:
+            try:
+                top = self.central.get_network(net_id)
+            except t_exc.CentralNotFound:
+                continue
+            if not _visible(context, top):
+                continue
+            try:
+                self._ensure_network(context, net_id, top)
+            except _NOT_HERE as e:
+                LOG.debug('Listed network %s not pulled into pod %s: %s',
+                          net_id, self.region_name, e)
+
+    def _pullable_port(self, context, port_id):
+        """Central's record of a port this pod may take by id, or 404.
+
+        Only a VM's port (no owner, or ``compute:*``) that no other pod
+        holds: a router's, DHCP's or Tricircle's port reaches a pod
+        through its own path, and a port is in one pod at a time.
+        """
+        try:
+            top = self.central.get_port(port_id)
+        except t_exc.CentralNotFound:
+            raise n_exc.PortNotFound(port_id=port_id)
+        owner = top.get('device_owner') or ''
+        if not _visible(context, top) or not (
+                owner == '' or owner.startswith(
+                    n_const.DEVICE_OWNER_COMPUTE_PREFIX)):
+            raise n_exc.PortNotFound(port_id=port_id)
+        if any(r['pod_id'] != self.admin.pod_id for r in
+               self.admin.routings(port_id, constants.RT_PORT)):
+            raise n_exc.PortNotFound(port_id=port_id)
+        return top
+
+    def _ensure_port(self, context, port_id):
+        """The local twin of a port made on central, pulled by id
+        (``openstack server create --port``: Nova's first call is a
+        GET)."""
+        top = self._pullable_port(context, port_id)
+        admin = context.elevated()
+        with lockutils.lock('tricircle-port-%s' % port_id):
+            try:
+                return super().get_port(admin, port_id)
+            except n_exc.PortNotFound:
+                pass
+            self._ensure_network(context, top['network_id'])
+            attrs = dict(attributes.wanted('port', top),
+                         **{k: top[k] for k in _PULLED_PORT_KEYS})
+            attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
+                                   'ip_address': ip['ip_address']}
+                                  for ip in top['fixed_ips']]
+            for ip in top['fixed_ips']:
+                self._ensure_subnet(context, ip['subnet_id'])
+            sg_jobs = self._adopt_top_security_groups(context, attrs, top)
+            try:
+                # With an id, the plugin's create_port is ML2's own.
+                port = plugin_utils.create_port(self, admin, {'port': attrs},
+                                                check_allow_post=False)
+            except (db_exc.DBDuplicateEntry, n_exc.MacAddressInUse,
+                    n_exc.IpAddressInUse) as e:
+                try:  # another API worker's pull of the same port won
+                    return super().get_port(admin, port_id)
+                except n_exc.PortNotFound:
+                    raise e
+            LOG.info('Pulled central port %s (%s) into pod %s', port_id,
+                     ', '.join(ip['ip_address'] for ip in top['fixed_ips']),
+                     self.region_name)
+            self._copy_tags(admin, 'ports', port_id, top)
+            self._record(port_id, top['project_id'], constants.RT_PORT)
+        self._queue_sg_jobs(sg_jobs, top['project_id'])
+        return port
+
+    def _central_view(self, context, net_id, fields):
+        """A central network that cannot live here, shown as central has
+        it and not materialised: clients resolving its id (openstack
+        ``--network``) then hear why from the request that needs it here
+        (a port create: 400 NetworkNotInPod), not "No Network found"."""
+        top = self.central.get_network(net_id)
+        if not _visible(context, top):
+            raise n_exc.NetworkNotFound(net_id=net_id)
+        return db_utils.resource_fields(top, fields)
+
+    def _ensure_network(self, context, net_id, top=None):
+        """The local twin of central network ``net_id``, pulled if absent."""
+        admin = context.elevated()
+        with lockutils.lock('tricircle-network-%s' % net_id):
+            try:
+                return super().get_network(admin, net_id)
+            except n_exc.NetworkNotFound:
+                pass
+            if top is None:
+                try:
+                    top = self.central.get_network(net_id)
+                except t_exc.CentralNotFound:
+                    raise n_exc.NetworkNotFound(net_id=net_id)
+            self._check_zone(top)
+            self._check_span(top)
+            body = dict(attributes.wanted('network', top), id=net_id,
+                        project_id=top['project_id'])
+            if 'router:external' in top:
+                body['router:external'] = top['router:external']
+            body.update(segments.bottom_provider_attrs(top))
+            try:
+                net = plugin_utils.create_network(
+                    self, admin, {'network': body}, check_allow_post=False)
+                LOG.info('Materialised central network %s in pod %s (%s)',
+                         net_id, self.region_name,
+                         body.get('provider:network_type'))
+            except db_exc.DBDuplicateEntry:
+                net = super().get_network(admin, net_id)
+            else:
+                self._copy_tags(admin, 'networks', net_id, top)
+                self._record(net_id, top['project_id'], constants.RT_NETWORK)
+                self._extend_routers(net_id, top['project_id'])
+                if body.get('provider:network_type') == shadow_ports.VXLAN:
+                    self._queue_shadows(net_id, top['project_id'])
+        for subnet in self.central.list_subnets(net_id):
+            self._ensure_subnet(context, subnet['id'], subnet)
+        return net
+
+    def _ensure_subnet(self, context, subnet_id, top=None):
+        """The local twin of a central subnet; its gateway IP is the one
+        central reserved for the pods, so no port can ever take it."""
+        admin = context.elevated()
+        try:
+            return super().get_subnet(admin, subnet_id)
+        except n_exc.SubnetNotFound:
+            pass
+        if top is None:
+            try:
+                top = self.central.get_subnet(subnet_id)
+            except t_exc.CentralNotFound:
+                raise n_exc.SubnetNotFound(subnet_id=subnet_id)
+        net = self._ensure_network(context, top['network_id'])
+        with lockutils.lock('tricircle-subnet-%s' % subnet_id):
+            try:
+                return super().get_subnet(admin, subnet_id)
+            except n_exc.SubnetNotFound:
+                pass
+            gateway_ip = None
+            if net.get('router:external') or not _on_link(top):
+                # The upstream router's, or off the subnet: never a bottom
+                # router's, so there is nothing to reserve.
+                gateway_ip = top.get('gateway_ip')
+            elif top.get('gateway_ip'):
+                gateway = self.central.gateway_port(top)
+                gateway_ip = next(ip['ip_address'] for ip in
+                                  gateway['fixed_ips']
+                                  if ip['subnet_id'] == subnet_id)
+            body = dict(attributes.wanted('subnet', top),
+                        gateway_ip=gateway_ip, **{key: top[key] for key in (
+                            'id', 'network_id', 'project_id', 'cidr',
+                            'ip_version') if key in top})
+            for key in ('ipv6_ra_mode', 'ipv6_address_mode'):
+                if top.get(key):
+                    body[key] = top[key]
+            try:
+                subnet = plugin_utils.create_subnet(
+                    self, admin, {'subnet': body}, check_allow_post=False)
+                LOG.info('Materialised central subnet %s (%s, gateway %s) '
+                         'in pod %s', subnet_id, top['cidr'], gateway_ip,
+                         self.region_name)
+                self._copy_tags(admin, 'subnets', subnet_id, top)
+            except db_exc.DBDuplicateEntry:
+                subnet = super().get_subnet(admin, subnet_id)
+        self._record(subnet_id, top['project_id'], constants.RT_SUBNET)
+        return subnet
+
+    @staticmethod
+    def _copy_tags(context, collection, resource_id, top):
+        """A copy carries central's tags (the tag API writes them apart
+        from the resource, so a create cannot)."""
+        plugin = directory.get_plugin(tagging.TAG_PLUGIN_TYPE)
+        if plugin is not None and top.get('tags'):
+            plugin.update_tags(context, collection, resource_id,
+                               {'tags': top['tags']})
+
+    def _check_zone(self, top):
+        """A network hinted to some AZs or pods lives only there."""
+        hints = top.get('availability_zone_hints') or []
+        pod = self.admin.pod
+        if hints and not {pod['az_name'], pod['region_name']} & set(hints):
+            raise t_exc.NetworkNotInPod(net_id=top['id'], hints=hints,
+                                        region=pod['region_name'],
+                                        az=pod['az_name'])
+
+    def _check_span(self, top):
+        """Only a network whose segment reaches every pod (shared VLAN,
+        VxLAN) may live in a second pod; others stay where first used."""
+        elsewhere = [r for r in self.admin.routings(top['id'],
+                                                    constants.RT_NETWORK)
+                     if r['pod_id'] != self.admin.pod_id]
+        if not elsewhere:
+            return
+        conf = cfg.CONF.tricircle
+        net_type = segments.network_type(top)
+        hinted = bool(top.get('availability_zone_hints'))
+        if net_type not in conf.cross_pod_network_types or not (
+                hinted or conf.span_unhinted_networks):
+            raise t_exc.NetworkInAnotherPod(
+                net_id=top['id'], type=net_type,
+                types=', '.join(conf.cross_pod_network_types))
+
+    def _queue_shadows(self, net_id, project_id):
+        try:
+            job = self.admin.add_job(constants.JOB_SHADOW_PORT_SETUP,
+                                     net_id, project_id)
+            LOG.info('Queued job %s for the shadow ports of network %s',
+                     job['id'], net_id)
+        except (n_exc.NeutronException, t_common_exc.TricircleError) as e:
+            LOG.warning('Shadow ports of network %s not queued (%s); an '
+                        'audit or a redo of the job will converge them',
+                        net_id, e)
+
+    def _extend_routers(self, net_id, project_id):
+        """A network new to this pod may be on central routers: their
+        pieces must now reach this pod too."""
+        for router_id in self.central.router_ids_on_network(net_id):
+            job = self.admin.add_job(constants.JOB_ROUTER_SETUP, router_id,
+                                     project_id)
+            LOG.info('Network %s reached pod %s: queued job %s for router '
+                     '%s', net_id, self.region_name, job['id'], router_id)
+
+    def _record(self, top_id, project_id, resource_type):
+        self.admin.add_routing(top_id, top_id, project_id, resource_type)
