@@ -2,13 +2,16 @@
 # Install what the tests and the demo need; safe to run again and again.
 #
 #  * .venv/ under the repo (python3 -m venv), with the project installed
-#    editable together with its test extras;
+#    editable together with its test extras and its compute extra (Nova,
+#    Placement, Glance and Cinder beside Neutron, for
+#    `tricircle sandbox up --compute` and tests/compute: they pin nothing
+#    that fights Neutron, `pip check` stays clean);
 #  * .venv-keystone/, Keystone (and gunicorn) in a virtualenv of its own,
 #    for `tricircle sandbox up --keystone` and tests/keystone: Keystone's
 #    pins are not Neutron's, so the two never share an environment;
 #  * the Debian packages of the database servers the tests start privately
-#    (MariaDB and PostgreSQL), only when their binaries are missing and we
-#    are root.
+#    (MariaDB and PostgreSQL) and of RabbitMQ (the compute sandbox's
+#    broker), only when their binaries are missing and we are root.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,13 +38,19 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 STAMP="$VENV/.tricircle-installed"
+# What the extras below bring (compute: Nova, Placement, Glance, Cinder).
+IMPORTS='tricircle, pytest, pymysql, psycopg2, nova, placement, glance, cinder'
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] \
-        || ! (cd / && "$VENV/bin/python" -c \
-            'import tricircle, pytest, pymysql, psycopg2') 2>/dev/null; then
+        || ! (cd / && "$VENV/bin/python" -c "import $IMPORTS") \
+            2>/dev/null; then
     say "upgrading pip"
     quiet_pip install -q --upgrade pip
-    say "pip install -e '.[test]'"
-    quiet_pip install -q -e '.[test]'
+    say "pip install -e '.[test,compute]'"
+    quiet_pip install -q -e '.[test,compute]'
+    if ! quiet_pip check >/dev/null; then
+        say "WARNING: pip check reports conflicts:" >&2
+        quiet_pip check >&2 || true
+    fi
     touch "$STAMP"
 else
     say "Python packages up to date (.venv)"
@@ -87,9 +96,15 @@ fi
 if ! have dot; then
     missing+=(graphviz)
 fi
+# RabbitMQ, run privately (from /usr/lib/rabbitmq/bin) by
+# `sandbox up --compute` for Nova's and Cinder's RPC.
+if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! have epmd; then
+    missing+=(rabbitmq-server)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-    say "database servers present (mariadbd, $PG_BIN/postgres)"
+    say "database servers and RabbitMQ present (mariadbd," \
+        "$PG_BIN/postgres, rabbitmq-server)"
 elif [ "$(id -u)" -ne 0 ]; then
     say "WARNING: missing Debian packages ${missing[*]}; not root, so not" \
         "installing them. Run: sudo apt-get install ${missing[*]}" >&2

@@ -15,6 +15,9 @@ from tricircle.cmd import audit as audit_cmd
 from tricircle.cmd import topology
 
 DEFAULT_SANDBOX_DIR = './sandbox'
+DEFAULT_TIMEOUT = 60.0
+# Nova, Cinder, Glance and Placement set up their databases on a first up.
+COMPUTE_TIMEOUT = 300.0
 
 
 def _neutron_opt(text):
@@ -52,12 +55,18 @@ def _print_table(rows, headers):
 def _sandbox_up(args):
     from tricircle.sandbox import cluster
     started = time.monotonic()
-    state = cluster.up(args.dir, pods=args.pods, timeout=args.timeout,
+    timeout = args.timeout
+    if timeout is None:
+        timeout = COMPUTE_TIMEOUT if args.compute else DEFAULT_TIMEOUT
+    state = cluster.up(args.dir, pods=args.pods, timeout=timeout,
                        neutron_options=_neutron_options(args.neutron_opt,
                                                         args.plain_ml2),
-                       xjob_count=args.xjobs, use_keystone=args.keystone)
+                       xjob_count=args.xjobs, use_keystone=args.keystone,
+                       compute=args.compute)
     rows = [(s['region_name'], s['az_name'] or '-', s['neutron'], s['pid'])
             for s in [state['central']] + state['pods']]
+    if state.get('compute'):
+        rows += _compute_rows(state)
     rows.append(('admin-api', '-', state['admin_api'],
                  state['admin_api_pid']))
     rows += [(r['name'], '-', '-', r['pid']) for r in state['processes']
@@ -74,6 +83,21 @@ def _sandbox_up(args):
               'e.g. OS_CLIENT_CONFIG_FILE=%s openstack --os-cloud tenant-a '
               'network list' % ((state['auth']['clouds_yaml'],) * 2))
     return 0
+
+
+def _compute_rows(state):
+    """Rows of the compute endpoints (``up --compute``)."""
+    pids = {r['name']: r['pid'] for r in state['processes']}
+    rows = [('image', '-', state['central']['image'], pids['glance-api'])]
+    for pod in state['pods']:
+        region = pod['region_name']
+        rows += [(region + ' compute', pod['az_name'], pod['compute'],
+                  pids[region + '-nova-api']),
+                 (region + ' volume', pod['az_name'], pod['volume'],
+                  pids[region + '-cinder-api']),
+                 (region + ' placement', '-', pod['placement'],
+                  pids[region + '-placement'])]
+    return rows
 
 
 def _sandbox_down(args):
@@ -124,8 +148,10 @@ def _add_sandbox(subparsers):
                    'and XJob.'))
     up.add_argument('--pods', type=int, default=2,
                     help='Number of pods (default: %(default)s)')
-    up.add_argument('--timeout', type=float, default=60.0,
-                    help='Seconds to wait for every server to answer.')
+    up.add_argument('--timeout', type=float, default=None,
+                    help='Seconds to wait for every server to answer '
+                         '(default: %d, %d with --compute).'
+                         % (DEFAULT_TIMEOUT, COMPUTE_TIMEOUT))
     up.add_argument('--neutron-opt', action='append', type=_neutron_opt,
                     metavar='SECTION.OPTION=VALUE', default=[],
                     help='Extra option for every Neutron server; repeatable.')
@@ -137,6 +163,11 @@ def _add_sandbox(subparsers):
                          'region per pod; every service checks tokens and '
                          'reaches the others through the catalog. Users and '
                          'clouds.yaml are written to the sandbox folder.')
+    up.add_argument('--compute', action='store_true',
+                    help='Also run, per pod, Nova (one fake compute host in '
+                         'the pod\'s AZ), Placement and Cinder (fake '
+                         'volumes), plus one Glance with a tiny image and a '
+                         'RabbitMQ broker (Debian\'s rabbitmq-server).')
     up.add_argument('--plain-ml2', action='store_true',
                     help='Run stock ML2 everywhere instead of the Tricircle '
                          'central and local plugins (a baseline).')

@@ -9,6 +9,8 @@ By default nothing authenticates (``noauth``, see ``identity.py``); with
 ``keystone=True`` a real Keystone runs first (``keystone.py``), every
 service validates tokens with keystonemiddleware and reaches the others as
 the service user through the catalog, as in a real multi-region cloud.
+With ``compute=True`` every pod also runs Nova, Placement and Cinder, with
+one Glance and one RabbitMQ (``compute.py``).
 """
 
 import json
@@ -23,6 +25,8 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.db import migration
+from tricircle.sandbox import compute as compute_services
+from tricircle.sandbox import compute_configs
 from tricircle.sandbox import configs
 from tricircle.sandbox import keystone
 from tricircle.sandbox import processes
@@ -65,7 +69,7 @@ def _url(port):
     return 'http://%s:%d' % (HOST, port)
 
 
-def _layout(sandbox_dir, pods, use_keystone=False):
+def _layout(sandbox_dir, pods, use_keystone=False, compute=False):
     """Regions, AZs and fresh ports of every server of the sandbox."""
     central = {'region_name': constants.CENTRAL_REGION, 'az_name': None,
                'neutron': _url(processes.free_port(HOST))}
@@ -79,6 +83,8 @@ def _layout(sandbox_dir, pods, use_keystone=False):
               'tricircle_conf': os.path.join(sandbox_dir, 'tricircle.conf')}
     if use_keystone:
         layout['keystone'] = {'url': _url(processes.free_port(HOST))}
+    if compute:
+        compute_services.plan(layout, HOST)
     return layout
 
 
@@ -113,6 +119,10 @@ def _write_configs(layout, neutron_options):
     for server in _neutrons(layout):
         kwargs = neutron_options(server['region_name'], server['az_name'],
                                  layout)
+        if layout.get('compute') and server is not layout['central']:
+            # Nova binds ports to the pod's compute host.
+            kwargs['extra'] = _merge(compute_configs.neutron_extra(
+                layout, server['region_name']), kwargs.get('extra'))
         kwargs['extra'] = _with_keystone(kwargs.get('extra'), layout)
         state_dir = os.path.join(layout['dir'], server['region_name'])
         server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
@@ -130,8 +140,7 @@ def _start_keystone(layout, records, timeout):
     try:
         keystone.prepare(layout)
         keystone.start(layout, records)
-        layout['processes'] = [_public(r) for r in records]
-        _save_state(layout['dir'], layout)  # so "down" works from now on
+        _remember(layout['dir'], layout, records)
         processes.wait_ready([(records[-1], records[-1]['url'])], timeout)
         LOG.info('Keystone answers; registering regions, endpoints, '
                  'projects and users')
@@ -225,11 +234,13 @@ def _running(state):
 
 
 def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
-       xjob_count=1, use_keystone=False):
+       xjob_count=1, use_keystone=False, compute=False):
     """Start a sandbox in ``sandbox_dir``; return its state (sandbox.json).
 
     ``xjob_count`` XJob processes (xjob-1...) run the jobs; 0: none.
     ``use_keystone``: a real Keystone and tokens everywhere (see keystone.py).
+    ``compute``: Nova, Placement, Cinder per pod, Glance, RabbitMQ
+    (see compute.py).
 
     Raises SandboxError, having stopped every process it started, when a
     server fails; a lost race for a free port is retried on new ports.
@@ -239,6 +250,9 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
         raise SandboxError('--pods must be 0 or more, not %d' % pods)
     if xjob_count < 0:
         raise SandboxError('--xjobs must be 0 or more, not %d' % xjob_count)
+    if compute and use_keystone:
+        raise SandboxError('--compute runs without Keystone for now; '
+                           'drop --keystone')
     if _running(load_state(sandbox_dir)):
         raise SandboxError('a sandbox is already running in %s; run '
                            '"tricircle sandbox down --dir %s" first'
@@ -247,7 +261,7 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
     LOG.info('Upgrading the Tricircle DB in %s', sandbox_dir)
     migration.upgrade(configs.tricircle_db_url(sandbox_dir))
     for attempt in range(1, attempts + 1):
-        layout = _layout(sandbox_dir, pods, use_keystone)
+        layout = _layout(sandbox_dir, pods, use_keystone, compute)
         records = []
         try:
             if use_keystone:
@@ -255,16 +269,23 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
             _write_configs(layout, neutron_options)
             _start_all(layout, records)
             xjobs.start(layout, records, xjob_count)
-            layout['processes'] = [_public(r) for r in records]
-            _save_state(sandbox_dir, layout)  # so "down" works from now on
+            if compute:
+                # Database set-ups run while the Neutron servers boot.
+                compute_services.start(layout, records, lambda: _remember(
+                    sandbox_dir, layout, records))
+            _remember(sandbox_dir, layout, records)
             LOG.info('Started %d servers; waiting for them to answer',
                      len(records))
             processes.wait_ready([(r, r['url']) for r in records
                                   if r.get('url')], timeout)
-            xjobs.wait([r for r in records if not r.get('url')], timeout)
+            xjobs.wait([r for r in records
+                        if r['name'].startswith(xjobs.NAME_PREFIX)], timeout)
             _warm_up(layout)
             LOG.info('Registering the pods in the Admin API')
             _register_pods(layout)
+            if compute:
+                LOG.info('Waiting for the compute hosts; flavor and image')
+                compute_services.finish(layout, records, timeout)
             _save_state(sandbox_dir, layout)
             return layout
         except processes.StartError as e:
@@ -276,14 +297,28 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
                 continue
             _forget(sandbox_dir)
             raise SandboxError(str(e)) from None
+        except compute_services.ERRORS as e:
+            _stop_all(records, grace=FAILED_START_GRACE)
+            _forget(sandbox_dir)
+            raise SandboxError(str(e)) from None
         except BaseException:
             _stop_all(records, grace=FAILED_START_GRACE)
             _forget(sandbox_dir)
             raise
 
 
+def _remember(sandbox_dir, layout, records):
+    """Save the layout with every process started so far, so that "down"
+    stops them all from now on."""
+    layout['processes'] = [_public(r) for r in records]
+    _save_state(sandbox_dir, layout)
+
+
 def _stop_all(records, grace=10.0):
-    processes.stop(records, grace)
+    """Stop every process; those marked ``stop_last`` (the RabbitMQ broker
+    its clients need to shut down cleanly) once the others are gone."""
+    processes.stop([r for r in records if not r.get('stop_last')], grace)
+    processes.stop([r for r in records if r.get('stop_last')], grace)
 
 
 def _forget(sandbox_dir):

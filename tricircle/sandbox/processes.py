@@ -75,8 +75,9 @@ def restart(record):
     new record (same name, log, URL)."""
     new = start(record['name'], record['argv'], record['log'],
                 record.get('extra_env'))
-    if record.get('url'):
-        new['url'] = record['url']
+    for key in ('url', 'stop_last'):
+        if record.get(key):
+            new[key] = record[key]
     return new
 
 

@@ -16,6 +16,8 @@ READY_MARKER = 'XJob worker '
 # [xjob] options of the sandbox: jobs start within 0.2 s, and a stopping
 # XJob hands its jobs back before "down" would SIGKILL it.
 OPTIONS = {'scan_interval': 0.2, 'shutdown_grace': 5}
+# Names of XJob records: xjob-1, xjob-2...
+NAME_PREFIX = 'xjob-'
 
 
 def argv(conf_file):
@@ -26,7 +28,7 @@ def argv(conf_file):
 def start(layout, records, count):
     """Start ``count`` XJob processes; append their records (no url)."""
     for i in range(1, count + 1):
-        name = 'xjob-%d' % i
+        name = '%s%d' % (NAME_PREFIX, i)
         records.append(processes.start(
             name, argv(layout['tricircle_conf']),
             os.path.join(layout['dir'], 'logs', name + '.log')))

@@ -1,0 +1,139 @@
+"""One compute sandbox (``tricircle sandbox up --compute --pods 2``) for
+the compute tests, started through the CLI like tests/conftest.py's, and
+openstacksdk clients of its Novas and Neutrons.
+
+Without Keystone a request's identity is its headers: Nova builds its
+context from ``X-User-Id``/``X-Project-Id``/``X-Roles`` (its pipeline has
+no authtoken) and needs some ``X-Auth-Token`` to pass on to Neutron, which
+ignores it.
+"""
+
+import json
+import os
+import subprocess
+import time
+
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+import openstack.connection
+import pytest
+
+from tests import conftest as base
+
+BOOT_TIMEOUT = 120
+# A first "up" sets up a dozen databases on 2 cores: minutes, not seconds.
+UP_TIMEOUT = 600
+REUSE_ENV = 'TRICIRCLE_TEST_COMPUTE_SANDBOX'
+
+
+class ComputeCloud:
+    """``central`` and ``pods[region]`` Neutrons (admin), ``nova(region,
+    project)`` a tenant's Nova of a pod, ``admin_nova(region)``."""
+
+    def __init__(self, state):
+        self.state = state
+        self.regions = {p['region_name']: p for p in state['pods']}
+        self.central = self._connect(network=state['central']['neutron'])
+        self.pods = {r: self._connect(network=p['neutron'])
+                     for r, p in self.regions.items()}
+        self.image_id = state['compute']['image_id']
+        self.flavor_id = state['compute']['flavor_id']
+
+    @staticmethod
+    def _connect(headers=None, network=None, compute=None):
+        sess = ks_session.Session(auth=noauth.NoAuth(),
+                                  additional_headers=headers)
+        kwargs = {}
+        if network:
+            kwargs.update(network_endpoint_override=network,
+                          network_api_version='2')
+        if compute:
+            kwargs.update(compute_endpoint_override=compute,
+                          compute_api_version='2')
+        return openstack.connection.Connection(session=sess, **kwargs)
+
+    def nova(self, region, project_id, roles='member,reader'):
+        """A member of ``project_id`` on the pod's own Nova."""
+        return self._connect({'X-User-Id': 'user-' + project_id,
+                              'X-Project-Id': project_id,
+                              'X-Roles': roles},
+                             compute=self.regions[region]['compute'])
+
+    def admin_nova(self, region):
+        return self.nova(region, 'admin', 'admin,member,reader')
+
+    def tenant_central(self, project_id):
+        """A member of ``project_id`` on central Neutron."""
+        return self._connect({'X-Project-Id': project_id,
+                              'X-User-Id': 'user-' + project_id,
+                              'X-Roles': 'member,reader'},
+                             network=self.state['central']['neutron'])
+
+
+@pytest.fixture(scope='package')
+def compute_sandbox(tmp_path_factory):
+    """The running compute sandbox's sandbox.json, with ``up_seconds``.
+
+    One for the whole tests/compute package, stopped when the package is
+    done: its 3 GB and its periodic tasks do not stay up under the
+    suite's later tests.
+
+    ``$TRICIRCLE_TEST_COMPUTE_SANDBOX`` names a folder whose sandbox (up
+    with --compute) the tests use as it is, neither started nor stopped:
+    minutes saved when working on the tests.
+    """
+    existing = os.environ.get(REUSE_ENV)
+    if existing:
+        with open(os.path.join(existing, 'sandbox.json')) as f:
+            yield dict(json.load(f), up_seconds=0.0)
+        return
+    sandbox_dir = tmp_path_factory.mktemp('compute-sandbox')
+    started = time.monotonic()
+    try:
+        result = base.run_tricircle('sandbox', 'up', '--compute', '--pods',
+                                    '2', '--dir', str(sandbox_dir),
+                                    timeout=UP_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        result = subprocess.CompletedProcess(e.cmd, 'timeout', e.stdout,
+                                             e.stderr)
+    if result.returncode != 0:
+        # What started is in sandbox.json, even when "up" was cut short.
+        base.run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir),
+                           timeout=120)
+        pytest.fail('sandbox up --compute failed (%s):\n%s\n%s' % (
+            result.returncode, result.stdout, result.stderr))
+    with open(os.path.join(sandbox_dir, 'sandbox.json')) as f:
+        state = json.load(f)
+    state['up_seconds'] = time.monotonic() - started
+    print('\ncompute sandbox up in %.1fs (%s)' % (state['up_seconds'],
+                                                  sandbox_dir))
+    yield state
+    base.run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir),
+                       timeout=120)
+
+
+@pytest.fixture(scope='package')
+def compute(compute_sandbox):
+    return ComputeCloud(compute_sandbox)
+
+
+def wait_active(nova, server, timeout=BOOT_TIMEOUT):
+    """The server once ACTIVE; fails with its fault if it went ERROR."""
+    deadline = time.monotonic() + timeout
+    while True:
+        server = nova.compute.get_server(server.id)
+        if server.status == 'ACTIVE':
+            return server
+        if server.status == 'ERROR' or time.monotonic() > deadline:
+            pytest.fail('server %s is %s: %s' % (server.id, server.status,
+                                                 server.fault))
+        time.sleep(0.2)
+
+
+def wait_gone(nova, server, timeout=BOOT_TIMEOUT):
+    nova.compute.delete_server(server)
+    nova.compute.wait_for_delete(server, interval=0.2, wait=timeout)
+
+
+def sandbox_log(state, name):
+    return os.path.join(state['dir'], 'logs', name + '.log')

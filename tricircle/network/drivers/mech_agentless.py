@@ -1,0 +1,53 @@
+"""ML2 mechanism driver of a pod whose compute hosts run no Neutron agent.
+
+nova-compute asks the pod's Neutron to bind each port to its host and puts
+the server in ERROR when the binding fails. A real pod has an agent (Open
+vSwitch...) on every host whose mechanism driver binds; the sandbox's
+compute hosts (``sandbox up --compute``, Nova's fake virt driver) run none,
+so this driver binds for them: an ``ovs`` VIF, as the Open vSwitch agent's
+driver would give, with no port filter. Nothing is wired; the port becomes
+ACTIVE at once, as if an agent had reported it up.
+
+Only the hosts named in ``[ml2_agentless] hosts`` are bound (all hosts when
+the list is empty), so a pod that also runs real agents keeps their
+bindings for its other hosts. ``sandbox up --compute`` lists each pod's
+compute host.
+"""
+
+from neutron_lib.api.definitions import portbindings
+from neutron_lib import constants
+from neutron_lib.plugins.ml2 import api
+from oslo_config import cfg
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+GROUP = 'ml2_agentless'
+OPTS = [
+    cfg.ListOpt('hosts', default=[],
+                help='Hosts this driver binds ports for (agentless compute '
+                     'hosts); empty: every host.'),
+]
+
+
+class AgentlessMechanismDriver(api.MechanismDriver):
+
+    def initialize(self):
+        cfg.CONF.register_opts(OPTS, GROUP)
+        self.hosts = set(cfg.CONF[GROUP].hosts)
+        LOG.info('Agentless binding for hosts: %s',
+                 ', '.join(sorted(self.hosts)) or 'any')
+
+    @property
+    def connectivity(self):
+        return portbindings.CONNECTIVITY_L2
+
+    def bind_port(self, context):
+        if self.hosts and context.host not in self.hosts:
+            return
+        for segment in context.segments_to_bind:
+            context.set_binding(segment[api.ID], portbindings.VIF_TYPE_OVS,
+                                {portbindings.CAP_PORT_FILTER: False,
+                                 portbindings.OVS_HYBRID_PLUG: False},
+                                status=constants.PORT_STATUS_ACTIVE)
+            return

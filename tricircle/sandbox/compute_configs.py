@@ -1,0 +1,198 @@
+"""Config files of the sandbox's compute services (``sandbox up --compute``).
+
+Each pod gets its own Placement, Nova and Cinder, as a region of a real
+cloud has, under ``<sandbox>/<Pod>/{placement,nova,cinder}/``; the one
+Glance lives under ``<sandbox>/glance/`` (CentralRegion's, shared by the
+pods as the seeds' walkthroughs show). Every database is SQLite in those
+folders. There is no Keystone and no catalog: each service names the
+others' URLs, and the pasted pipelines carry no ``authtoken`` (a request's
+identity comes from its ``X-User-Id``/``X-Project-Id``/``X-Roles``
+headers, as the sandbox's Neutron takes it).
+
+Values worth knowing (measured on this machine kind, see the design doc):
+``fake.FakeDriverWithoutFakeNodes`` survives a restart (``fake.FakeDriver``
+does not); ``vif_plugging_timeout = 0`` because no agent reports a VIF
+plugged; Nova 34 has no noauth mode and a no-op quota driver stands in for
+Keystone-checked limits.
+"""
+
+import os
+import sys
+
+from tricircle.sandbox import configs
+
+# The one image Glance serves and every pod's flavor id 1.
+IMAGE_NAME = 'tiny'
+FLAVOR = {'id': '1', 'name': 'm1.tiny', 'ram': 64, 'vcpus': 1, 'disk': 1}
+
+
+def sqlite_url(path):
+    return 'sqlite:///%s' % path
+
+
+def _installed(*parts):
+    """A file the package installed under the venv's ``etc/``."""
+    return os.path.join(sys.prefix, 'etc', *parts)
+
+
+def _paste_without_authtoken(installed, path):
+    """The installed paste file with ``authtoken`` out of its pipelines."""
+    with open(installed) as f:
+        lines = f.read().splitlines()
+    out = []
+    for line in lines:
+        key, sep, value = line.partition('=')
+        if sep and not line.lstrip().startswith(('[', '#')) and \
+                ' authtoken ' in ' %s ' % value:
+            value = ' '.join(w for w in value.split() if w != 'authtoken')
+            line = '%s= %s' % (key, value)
+        out.append(line)
+    with open(path, 'w') as f:
+        f.write('\n'.join(out) + '\n')
+    return path
+
+
+def _folder(*parts):
+    path = os.path.join(*parts)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def compute_host(region_name):
+    """The name of a pod's one nova-compute host (and its Nova services)."""
+    return '%s-compute' % region_name.lower()
+
+
+def pod_dirs(sandbox_dir, region_name):
+    base = os.path.join(sandbox_dir, region_name)
+    return {name: _folder(base, name)
+            for name in ('placement', 'nova', 'cinder')}
+
+
+def write_placement(folder):
+    configs._write(os.path.join(folder, 'placement.conf'), {
+        'DEFAULT': {'debug': 'False'},
+        # The "admin" token is the admin; nothing else is checked.
+        'api': {'auth_strategy': 'noauth2'},
+        'placement_database': {
+            'connection': sqlite_url(os.path.join(folder,
+                                                  'placement.sqlite'))},
+    })
+    return folder
+
+
+def nova_sections(folder, pod, urls, transport_url):
+    """``urls``: placement, neutron, glance, cinder of the pod."""
+    state = _folder(folder, 'state')
+    return {
+        'DEFAULT': {
+            'debug': 'False',
+            'host': compute_host(pod['region_name']),
+            'my_ip': '127.0.0.1',
+            'state_path': state,
+            'instances_path': _folder(state, 'instances'),
+            'transport_url': transport_url,
+            'compute_driver': 'fake.FakeDriverWithoutFakeNodes',
+            'vif_plugging_is_fatal': 'False',
+            'vif_plugging_timeout': '0',
+            # Hosts outside any AZ aggregate are in this AZ: the pod's.
+            'default_availability_zone': pod['az_name'],
+            # Resources go to Placement at start and then this often; a
+            # start that found Placement not answering yet heals soon.
+            'update_resources_interval': '10',
+        },
+        'wsgi': {'api_paste_config': os.path.join(folder, 'api-paste.ini')},
+        'api_database': {'connection': sqlite_url(
+            os.path.join(folder, 'nova_api.sqlite'))},
+        'database': {'connection': sqlite_url(
+            os.path.join(folder, 'nova_cell1.sqlite'))},
+        'conductor': {'workers': '1'},
+        # The scheduler maps new compute hosts into the cell (what
+        # "nova-manage cell_v2 discover_hosts" does, without a process
+        # importing all of Nova once more).
+        'scheduler': {'workers': '1',
+                      'discover_hosts_in_cells_interval': '2'},
+        'quota': {'driver': 'nova.quota.NoopQuotaDriver'},
+        'oslo_concurrency': {'lock_path': _folder(state, 'lock')},
+        'placement': {'auth_type': 'admin_token', 'token': 'admin',
+                      'endpoint': urls['placement']},
+        'neutron': {'auth_type': 'none', 'endpoint_override': urls['neutron'],
+                    'region_name': pod['region_name']},
+        'glance': {'endpoint_override': urls['glance']},
+        'cinder': {'endpoint_template': urls['cinder'] + '/v3/%(project_id)s',
+                   'os_region_name': pod['region_name']},
+        'oslo_messaging_notifications': {'driver': 'noop'},
+    }
+
+
+def write_nova(folder, pod, urls, transport_url):
+    _paste_without_authtoken(_installed('nova', 'api-paste.ini'),
+                             os.path.join(folder, 'api-paste.ini'))
+    configs._write(os.path.join(folder, 'nova.conf'),
+                   nova_sections(folder, pod, urls, transport_url))
+    return folder
+
+
+def write_cinder(folder, pod, glance_url, transport_url):
+    state = _folder(folder, 'state')
+    configs._write(os.path.join(folder, 'cinder.conf'), {
+        'DEFAULT': {
+            'debug': 'False',
+            'host': '%s-volume' % pod['region_name'].lower(),
+            'my_ip': '127.0.0.1',
+            'state_path': state,
+            'transport_url': transport_url,
+            'auth_strategy': 'noauth',
+            'api_paste_config': _installed('cinder', 'api-paste.ini'),
+            'enabled_backends': 'fake',
+            'storage_availability_zone': pod['az_name'],
+            'default_availability_zone': pod['az_name'],
+            'glance_api_servers': glance_url,
+        },
+        'database': {'connection': sqlite_url(os.path.join(
+            folder, 'cinder.sqlite'))},
+        'oslo_concurrency': {'lock_path': _folder(state, 'lock')},
+        'oslo_messaging_notifications': {'driver': 'noop'},
+        # In the cinder wheel: volumes that take no disk.
+        'fake': {'volume_driver':
+                 'cinder.tests.fake_driver.FakeLoggingVolumeDriver',
+                 'volume_backend_name': 'fake'},
+    })
+    return folder
+
+
+def write_glance(folder):
+    state = _folder(folder, 'state')
+    # Without Keystone every request is an unauthenticated admin context;
+    # a public upload also needs the policy to let it publicize.
+    with open(os.path.join(folder, 'policy.yaml'), 'w') as f:
+        f.write('"context_is_admin": "@"\n"publicize_image": "@"\n')
+    configs._write(os.path.join(folder, 'glance-api.conf'), {
+        'DEFAULT': {'debug': 'False', 'enabled_backends': 'fs:file'},
+        'database': {'connection': sqlite_url(
+            os.path.join(folder, 'glance.sqlite'))},
+        'glance_store': {'default_backend': 'fs'},
+        'fs': {'filesystem_store_datadir': _folder(state, 'images')},
+        'os_glance_staging_store': {
+            'filesystem_store_datadir': _folder(state, 'staging')},
+        'os_glance_tasks_store': {
+            'filesystem_store_datadir': _folder(state, 'tasks')},
+        'paste_deploy': {'config_file': _installed('glance',
+                                                   'glance-api-paste.ini')},
+        'oslo_policy': {'enforce_new_defaults': 'False',
+                        'policy_file': os.path.join(folder, 'policy.yaml')},
+        'oslo_concurrency': {'lock_path': _folder(state, 'lock')},
+    })
+    return folder
+
+
+def neutron_extra(layout, region_name):
+    """What a pod's Neutron needs once Nova binds ports in it: a driver
+    binding the pod's agentless compute host, and no notifier calling a
+    Nova it has no credentials for (Nova waits for no event either)."""
+    return {
+        'DEFAULT': {'notify_nova_on_port_status_changes': 'False',
+                    'notify_nova_on_port_data_changes': 'False'},
+        'ml2': {'mechanism_drivers': 'tricircle_agentless'},
+        'ml2_agentless': {'hosts': compute_host(region_name)},
+    }
