@@ -25,8 +25,8 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.db import migration
-from tricircle.sandbox import compute as compute_services
-from tricircle.sandbox import compute_configs
+from tricircle.sandbox.compute import configs as compute_configs
+from tricircle.sandbox.compute import services as compute_services
 from tricircle.sandbox import configs
 from tricircle.sandbox import keystone
 from tricircle.sandbox import processes

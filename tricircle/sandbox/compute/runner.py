@@ -12,11 +12,11 @@ Two reasons for a wrapper instead of their own scripts:
 * ``sys.argv``. Nova, Cinder and Glance parse the command line with
   oslo.config; under gunicorn they must not see gunicorn's flags.
 
-``python -m tricircle.sandbox.service_runner run MODULE:FUNC [ARG...]``
+``python -m tricircle.sandbox.compute.runner run MODULE:FUNC [ARG...]``
 runs a console script's function (``nova.cmd.compute:main``) with
 ``sys.argv = [FUNC's script name, ARG...]``.
 
-``python -m tricircle.sandbox.service_runner wsgi MODULE --port P
+``python -m tricircle.sandbox.compute.runner wsgi MODULE --port P
 [--name N] [-- ARG...]`` serves ``MODULE.application`` with gunicorn
 (``tricircle.common.wsgi``), the application seeing ``sys.argv = [N, ARG...]``.
 Config folders come from the services' own environment variables

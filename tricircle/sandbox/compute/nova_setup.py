@@ -7,7 +7,7 @@ Booting a compute sandbox is CPU-bound on 2 cores, so this runs the same
 nova-manage command methods one after the other in one interpreter,
 exactly as ``nova-manage`` would (same parsed config, same objects).
 
-``python -m tricircle.sandbox.nova_setup --config-file nova.conf
+``python -m tricircle.sandbox.compute.nova_setup --config-file nova.conf
 --cell0 URL --cell1 URL --transport-url URL``; exit 0 when every step
 succeeded or had nothing to do.
 """

@@ -7,8 +7,8 @@ nova-compute host with Nova's fake virt driver in the pod's AZ
 (``default_availability_zone``), cinder-api, cinder-scheduler and
 cinder-volume with Cinder's fake driver in the pod's AZ. Shared: Glance (in
 CentralRegion, a tiny image uploaded once) and a RabbitMQ broker with a
-vhost per pod. Config in ``compute_configs.py``; every process runs
-through ``service_runner.py`` (SQLite made safe for concurrent writers).
+vhost per pod. Config in ``configs.py``; every process runs
+through ``runner.py`` (SQLite made safe for concurrent writers).
 
 Boot time matters (CI starts this): each component's database set-up runs
 in a thread of its own while the Neutron servers boot, and each service
@@ -26,11 +26,11 @@ import time
 from keystoneauth1 import adapter
 from keystoneauth1 import session as ks_session
 
-from tricircle.sandbox import compute_configs as cc
+from tricircle.sandbox.compute import configs as cc
 from tricircle.sandbox import processes
-from tricircle.sandbox import rabbitmq
+from tricircle.sandbox.compute import rabbitmq
 
-RUNNER = 'tricircle.sandbox.service_runner'
+RUNNER = 'tricircle.sandbox.compute.runner'
 MANAGE_TIMEOUT = 300
 # Headers of the sandbox's admin, for Nova (and the tests' clients).
 ADMIN_PROJECT = 'admin'
@@ -215,7 +215,7 @@ def _nova(starter, pod, folder):
     # nova-manage's four set-up steps, run in one process (nova_setup.py).
     starter.manage('%s-nova-manage' % region, 'nova',
                    os.path.join(folder, '.synced'), [[
-                       sys.executable, '-m', 'tricircle.sandbox.nova_setup',
+                       sys.executable, '-m', 'tricircle.sandbox.compute.nova_setup',
                        '--config-file', conf,
                        '--cell0', cc.sqlite_url(os.path.join(
                            folder, 'nova_cell0.sqlite')),
