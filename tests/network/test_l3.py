@@ -6,7 +6,6 @@ driven through central with openstacksdk, and then every pod's Neutron is
 checked directly.
 """
 
-import openstack.exceptions as os_exc
 import pytest
 
 from tests.conftest import run_tricircle
@@ -142,17 +141,37 @@ def test_router_back_to_one_pod_leaves_the_bridge(cloud3, nets, router):
         'nexthop': bridge_ip(cloud3, 'Pod2', router.id, bridge_subnet.id)}]
 
 
-def test_unplaced_network_cannot_join_a_router(cloud3, router):
-    net = cloud3.central.network.create_network(name='nowhere')
+def test_router_on_a_network_in_no_pod_yet(cloud3, nets, router):
+    """Interfaces first, VMs later (issue #20): the router takes a subnet
+    whose network is in no pod; its piece, with routes both ways, reaches
+    a pod when the network does."""
+    net = cloud3.central.network.create_network(
+        name='later', provider_network_type='vxlan')
     subnet = cloud3.central.network.create_subnet(
         network_id=net.id, cidr='10.1.9.0/24', ip_version=4)
-    with pytest.raises(os_exc.BadRequestException) as err:
-        cloud3.central.network.add_interface_to_router(router,
-                                                       subnet_id=subnet.id)
-    assert 'availability_zone_hints' in str(err.value)
-    ports = list(cloud3.central.network.ports(device_id=router.id))
-    assert subnet.id not in {ip['subnet_id'] for p in ports
-                             for ip in p.fixed_ips}
+    cloud3.central.network.add_interface_to_router(router,
+                                                   subnet_id=subnet.id)
+    try:
+        wait_jobs(cloud3, router.id)
+        assert bottom(cloud3, 'Pod3', router.id) is None
+        port = cloud3.pods['Pod3'].network.create_port(network_id=net.id)
+        wait_jobs(cloud3, router.id)
+        bridge_subnet = central_bridge(cloud3, router.project_id)[1]
+        piece, ifaces = bottom(cloud3, 'Pod3', router.id)
+        assert ifaces[subnet.id] == subnet.gateway_ip
+        pod3_ip = ifaces[bridge_subnet.id]
+        assert {r['destination'] for r in piece.routes} == {
+            nets['Pod1'][1].cidr, nets['Pod2'][1].cidr}
+        pod1_piece = bottom(cloud3, 'Pod1', router.id)[0]
+        assert {'destination': '10.1.9.0/24', 'nexthop': pod3_ip} in \
+            pod1_piece.routes
+        cloud3.pods['Pod3'].network.delete_port(port)
+    finally:
+        cloud3.central.network.remove_interface_from_router(
+            router, subnet_id=subnet.id)
+        wait_jobs(cloud3, router.id)
+    assert bottom(cloud3, 'Pod3', router.id) is None
+    cloud3.central.network.delete_network(net)
 
 
 def test_router_delete_cleans_every_pod(cloud3, nets, router):

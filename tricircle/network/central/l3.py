@@ -18,7 +18,6 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.network.central import follow
-from tricircle.network import placement
 
 LOG = logging.getLogger(__name__)
 
@@ -49,12 +48,10 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         core = directory.get_plugin()
         subnet_id = (interface_info or {}).get('subnet_id')
         if subnet_id:
-            subnet = core.get_subnet(context, subnet_id)
-            self._check_placed(context, subnet['network_id'])
-            self._release_gateway_reservation(context, subnet)
-        elif (interface_info or {}).get('port_id'):
-            port = core.get_port(context, interface_info['port_id'])
-            self._check_placed(context, port['network_id'])
+            # A network in no pod yet is fine: its pieces follow when it
+            # first reaches one (the local plugin queues router_setup).
+            self._release_gateway_reservation(
+                context, core.get_subnet(context, subnet_id))
         info = super().add_router_interface(context, router_id,
                                             interface_info)
         self._sync(context, router_id, info.get('project_id'))
@@ -133,20 +130,6 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
             raise n_exc.InvalidInput(error_message=(
                 'floating IP status must be one of %s' %
                 ', '.join(FIP_STATUSES)))
-
-    @staticmethod
-    def _check_placed(context, network_id):
-        """A router interface must know which pod its network is in."""
-        core = directory.get_plugin()
-        network = core.get_network(context, network_id)
-        if network.get('router:external'):
-            return
-        if not placement.network_pods(network):
-            raise n_exc.BadRequest(resource='router', msg=(
-                'network %s has no availability_zone_hints naming a pod '
-                'and no port in any pod yet, so Tricircle cannot tell '
-                'where to route it; give it availability_zone_hints or '
-                'create a port for it in a pod first' % network_id))
 
     @staticmethod
     def _release_gateway_reservation(context, subnet):
