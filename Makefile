@@ -12,8 +12,12 @@ PYTEST_ARGS ?=
 install:
 	bash tools/install-deps.sh
 
+# Two workers: the sandboxes' servers mostly wait on each other, so two
+# modules at a time fill the 2 cores CI has (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: install
-	$(PYTEST) -q tests $(PYTEST_ARGS)
+	$(PYTEST) -q -n $(TEST_WORKERS) tests $(PYTEST_ARGS)
 
 demo: install
 	$(VENV)/bin/python -m tricircle.sandbox.demo

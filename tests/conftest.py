@@ -9,6 +9,25 @@ import sys
 import pytest
 
 BIN = os.path.dirname(sys.executable)
+# Folders whose modules share one costly session or package fixture (a
+# Keystone sandbox, a compute sandbox): pytest-xdist runs each on one
+# worker, so it starts once.
+SHARED_FIXTURE_DIRS = ('tests/keystone/', 'tests/compute/')
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` runs two workers (``-n 2``), a module per worker at a
+    time: a module's sandbox is made once, and the servers of one worker
+    wait on I/O while the other's tests run. The folders above go whole."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class _Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split('::', 1)[0]
+            return next((d for d in SHARED_FIXTURE_DIRS
+                         if path.startswith(d)), path)
+    return _Scheduling(config, log)
 
 
 def run_tricircle(*args, timeout=180):

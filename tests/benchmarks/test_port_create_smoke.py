@@ -6,19 +6,22 @@ import pytest
 
 from tests.benchmarks.runner import run_benchmark
 
+COUNT = 12
+
 
 @pytest.fixture(scope='module')
 def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('port-create')
     return run_benchmark('port_create.py', tmp / 'port_create.json',
-                         '--quick', '--dir', str(tmp / 'sandboxes'))
+                         '--count', str(COUNT), '--warmup', '1',
+                         '--dir', str(tmp / 'sandboxes'))
 
 
 def test_both_modes_measured(report):
     assert sorted(report['modes']) == ['baseline', 'tricircle']
     for mode in report['modes'].values():
         for phase in ('sequential', 'concurrent'):
-            assert mode['phases'][phase]['requests'] == 30
+            assert mode['phases'][phase]['requests'] == COUNT
     assert set(report['ratios']) == {'sequential', 'concurrent'}
 
 

@@ -7,7 +7,7 @@ import threading
 
 from tests.network.conftest import Cloud
 
-PORTS = 200
+PORTS = 64
 WORKERS = 16
 
 

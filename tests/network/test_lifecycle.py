@@ -11,7 +11,6 @@ pods' own Neutrons show central's value.
 
 import configparser
 import os
-import uuid
 
 import pytest
 
@@ -77,7 +76,7 @@ PORT_CASES = [
     ('tenant', {'extra_dhcp_opts': [{'opt_name': 'tftp-server',
                                      'opt_value': '192.0.2.10'}]}),
     ('tenant', {'device_owner': 'compute:nova',
-                'device_id': str(uuid.uuid4())}),
+                'device_id': 'fec25d50-3545-43e1-97f6-5d1a0b3c2e11'}),
     ('tenant', {'port_security_enabled': False, 'security_groups': [],
                 'allowed_address_pairs': []}),
     ('tenant', {'port_security_enabled': True}),
@@ -171,7 +170,8 @@ BAD_UPDATES = [
     ('subnet', {'host_routes': [{'destination': 'x', 'nexthop': 'y'}]},
      400),
     ('port', {'allowed_address_pairs': [{'ip_address': 'bad'}]}, 400),
-    ('port', {'security_groups': [str(uuid.uuid4())]}, 404),
+    ('port', {'security_groups': ['0421ea55-2e60-4ed9-8a1f-3b7c9d2e4f60']},
+     404),
     ('port', {'extra_dhcp_opts': [{'opt_name': 'x'}]}, 400),
 ]
 
