@@ -10,8 +10,10 @@ what it holds.
 
 import netaddr
 
+from neutron.db import models_v2
 from neutron.extensions import tagging
 from neutron_lib import constants as n_const
+from neutron_lib.db import api as db_api
 from neutron_lib.db import utils as db_utils
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
@@ -62,8 +64,7 @@ class PullMixin:
         ids = (filters or {}).get('id') or ()
         if not ids:
             return
-        held = {n['id'] for n in super().get_networks(
-            context.elevated(), filters={'id': list(ids)}, fields=['id'])}
+        held, _with_subnets = self._held_networks(context, ids)
         for net_id in set(ids) - held:
             try:
                 top = self.central.get_network(net_id)
@@ -76,6 +77,28 @@ class PullMixin:
             except _NOT_HERE as e:
                 LOG.debug('Listed network %s not pulled into pod %s: %s',
                           net_id, self.region_name, e)
+        # One that another API worker is pulling right now can be here
+        # before its subnets: whoever sees it must see them.
+        held, with_subnets = self._held_networks(context, ids)
+        for net_id in held - with_subnets:
+            for subnet in self.central.list_subnets(net_id):
+                self._ensure_subnet(context, subnet['id'], subnet)
+        # The request's session may hold a network loaded before its
+        # subnets came (by this request or another): the list that follows
+        # must read them afresh.
+        context.session.expire_all()
+
+    @staticmethod
+    def _held_networks(context, ids):
+        """(ids of ``ids`` held here, those of them with a subnet), read
+        as columns so that no network object is cached in the session."""
+        with db_api.CONTEXT_READER.using(context):
+            held = {row[0] for row in context.session.query(
+                models_v2.Network.id).filter(models_v2.Network.id.in_(ids))}
+            with_subnets = {row[0] for row in context.session.query(
+                models_v2.Subnet.network_id).filter(
+                    models_v2.Subnet.network_id.in_(held))} if held else set()
+        return held, with_subnets
 
     def _pullable_port(self, context, port_id):
         """Central's record of a port this pod may take by id, or 404.
@@ -149,7 +172,9 @@ class PullMixin:
     def _ensure_network(self, context, net_id, top=None):
         """The local twin of central network ``net_id``, pulled if absent."""
         admin = context.elevated()
-        with lockutils.lock('tricircle-network-%s' % net_id):
+        # Across API workers too: no request may see the network before
+        # its subnets (Nova refuses a network without one).
+        with lockutils.lock('tricircle-network-%s' % net_id, external=True):
             try:
                 return super().get_network(admin, net_id)
             except n_exc.NetworkNotFound:
@@ -180,11 +205,11 @@ class PullMixin:
                 self._extend_routers(net_id, top['project_id'])
                 if body.get('provider:network_type') == shadow_ports.VXLAN:
                     self._queue_shadows(net_id, top['project_id'])
-        for subnet in self.central.list_subnets(net_id):
-            self._ensure_subnet(context, subnet['id'], subnet)
+            for subnet in self.central.list_subnets(net_id):
+                self._ensure_subnet(context, subnet['id'], subnet, net)
         return net
 
-    def _ensure_subnet(self, context, subnet_id, top=None):
+    def _ensure_subnet(self, context, subnet_id, top=None, net=None):
         """The local twin of a central subnet; its gateway IP is the one
         central reserved for the pods, so no port can ever take it."""
         admin = context.elevated()
@@ -197,7 +222,8 @@ class PullMixin:
                 top = self.central.get_subnet(subnet_id)
             except t_exc.CentralNotFound:
                 raise n_exc.SubnetNotFound(subnet_id=subnet_id)
-        net = self._ensure_network(context, top['network_id'])
+        if net is None:
+            net = self._ensure_network(context, top['network_id'])
         with lockutils.lock('tricircle-subnet-%s' % subnet_id):
             try:
                 return super().get_subnet(admin, subnet_id)

@@ -188,11 +188,16 @@ def write_glance(folder):
 
 def neutron_extra(layout, region_name):
     """What a pod's Neutron needs once Nova binds ports in it: a driver
-    binding the pod's agentless compute host, and no notifier calling a
-    Nova it has no credentials for (Nova waits for no event either)."""
+    binding the agentless compute hosts, and no notifier calling a Nova it
+    has no credentials for (Nova waits for no event either).
+
+    Every pod's host is bound, not only the pod's own: a VxLAN shadow port
+    is bound to the host of the port it stands in for, in another pod, as
+    an agent's driver binds it to the remote host's agent record."""
     return {
         'DEFAULT': {'notify_nova_on_port_status_changes': 'False',
                     'notify_nova_on_port_data_changes': 'False'},
         'ml2': {'mechanism_drivers': 'tricircle_agentless'},
-        'ml2_agentless': {'hosts': compute_host(region_name)},
+        'ml2_agentless': {'hosts': ','.join(
+            compute_host(pod['region_name']) for pod in layout['pods'])},
     }
