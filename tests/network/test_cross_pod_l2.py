@@ -166,7 +166,8 @@ def test_segment_taken_is_409(cloud, vx):
 
 
 def test_local_network_stays_in_its_first_pod(cloud):
-    net = cloud.central.network.create_network(name='l2-local')
+    net = cloud.central.network.create_network(
+        name='l2-local', provider_network_type='local')
     cloud.central.network.create_subnet(network_id=net.id, ip_version=4,
                                         cidr='10.63.0.0/24')
     cloud.pods['Pod1'].network.create_port(network_id=net.id)

@@ -28,6 +28,23 @@ def test_tenant_network_across_pods_gets_the_default_type(cloud):
             net.id).provider_network_type == 'vxlan'
 
 
+def test_untyped_unhinted_network_reaches_every_pod(cloud):
+    """Central's tenant type is a spanning one (issue #20): a network
+    made with no type and no hint serves the tenant's VMs in any pod."""
+    tenant = cloud.tenant(PROJECT)
+    net = tenant.network.create_network(name='untyped')
+    tenant.network.create_subnet(network_id=net.id, cidr='10.92.0.0/24',
+                                 ip_version=4)
+    top = cloud.central.network.get_network(net.id)
+    assert top.provider_network_type == 'vxlan'
+    for region in ('Pod1', 'Pod2'):
+        cloud.tenant(PROJECT, region).network.create_port(network_id=net.id)
+        bottom = cloud.pods[region].network.get_network(net.id)
+        assert (bottom.provider_network_type,
+                bottom.provider_segmentation_id) == (
+            'vxlan', top.provider_segmentation_id)
+
+
 @pytest.fixture
 def crowded_az(cloud):
     """A third pod registered in az1 (its Neutron never asked for)."""

@@ -137,6 +137,10 @@ def tricircle_plugins(region_name, az_name, layout):
                     'DEFAULT': {'dhcp_agent_notification': 'False'},
                     'ml2': {'type_drivers': 'local,flat,vlan,vxlan,'
                                             'shared_vlan',
+                            # A network made with no type reaches every
+                            # pod the tenant's VMs land in (README,
+                            # "Tenant network type").
+                            'tenant_network_types': 'vxlan',
                             'mechanism_drivers': 'tricircle_central'},
                     # Tag changes reach the pods (tricircle.network.
                     # central.tags).
