@@ -1,9 +1,11 @@
 """``python -m tricircle.sandbox.demo``: see Tricircle work, end to end.
 
 The first thing to run on a new machine (``make demo``): a sandbox (central
-Neutron, two pod Neutrons, the Admin API, XJob), one network per pod made on
-central, a "VM" port plugged into each through that pod's own Neutron, and
-proof of what Tricircle promises: the pod's port has the very id, IP and MAC
+Neutron, two pod Neutrons, the Admin API, XJob, and in each pod Nova,
+Placement and Cinder), one network per pod made on central, a VM booted on
+each through that pod's own Nova (``demo_compute``; ``--no-compute``: a
+bare port made through the pod's Neutron instead), and proof of what
+Tricircle promises: the pod's port has the very id, IP and MAC
 central allocated, the pod's subnet gateway is the IP central holds for it,
 and the Admin API knows where everything lives. Then a router on central
 joins the two networks across pods (cross-pod L3, the steps of
@@ -28,6 +30,7 @@ from oslo_config import cfg
 
 from tricircle.common import client
 from tricircle.sandbox import cluster
+from tricircle.sandbox import demo_compute
 from tricircle.sandbox import demo_l3
 from tricircle.sandbox import demo_ns
 from tricircle.sandbox import processes
@@ -38,6 +41,9 @@ DEFAULT_DIR = './sandbox-demo'
 MARK = 'created by tricircle.sandbox.demo'
 # (network, CIDR, VM) per pod, in the sandbox's pod order (Pod1, Pod2).
 PLAN = [('net1', '10.0.1.0/24', 'vm1'), ('net2', '10.0.2.0/24', 'vm2')]
+# Seconds for every server to answer: Nova, Placement and Cinder set up
+# their databases on a folder's first run.
+COMPUTE_TIMEOUT = 600.0
 
 
 def print_table(title, headers, rows):
@@ -52,6 +58,7 @@ class Demo:
     """What the steps share: the sandbox, clients, results, failures."""
 
     mark = MARK
+    plan = PLAN
     table = staticmethod(print_table)
 
     def __init__(self, state):
@@ -128,8 +135,11 @@ def create_networks(demo):
 
 
 def create_ports(demo):
-    """Through each pod's own Neutron: its local plugin pulls the network
-    and subnet from central and gets the port's addresses there."""
+    """Through each pod's own Nova (``demo_compute``), or else straight
+    through its Neutron: either way the local plugin pulls the network and
+    subnet from central and gets the port's addresses there."""
+    if demo.state.get('compute'):
+        return demo_compute.boot_servers(demo)
     print()
     for name, (pod, net, _subnet, vm) in demo.nets.items():
         port = demo.conn(pod['region_name']).network.create_port(
@@ -149,8 +159,8 @@ def compare_ports(demo):
     for vm, (pod, name, bottom) in demo.ports.items():
         region, (_p, net, subnet, _vm) = pod['region_name'], demo.nets[name]
         pod_api = demo.conn(region).network
-        tops = list(demo.top.ports(network_id=net.id, name=vm))
-        demo.check('%s: ports named so on central' % vm, 1, len(tops))
+        tops = list(demo.top.ports(network_id=net.id, id=bottom.id))
+        demo.check('%s: central twins of its port' % vm, 1, len(tops))
         top = tops[0] if tops else bottom.__class__()
         # Listed, not shown: a GET by id would make the pod pull it.
         b_net = next(iter(pod_api.networks(id=net.id)), None)
@@ -184,6 +194,11 @@ def compare_ports(demo):
                                   [pod['az_name']], azs)))
 
 
+def clean_servers(demo):
+    if demo.state.get('compute'):
+        demo_compute.clean_servers(demo)
+
+
 def show_routings(demo):
     """Resource routings the pods recorded in the Admin API."""
     routings = demo.admin.get('/v1.0/routings').json()['routings']
@@ -201,19 +216,22 @@ def show_routings(demo):
 
 
 STEPS = [show_pods, demo_ns.clean_floating_ips, demo_l3.clean_routers,
-         clean_previous, create_networks, create_ports, compare_ports,
-         show_routings] + demo_l3.STEPS + demo_ns.STEPS
+         clean_servers, clean_previous, create_networks, create_ports,
+         compare_ports, show_routings] + demo_l3.STEPS + demo_ns.STEPS
 
 
-def start(sandbox_dir, pods):
+def start(sandbox_dir, pods, compute=True):
     state = cluster.load_state(sandbox_dir)
     if state and any(map(processes.is_alive, state.get('processes', []))):
         print('A sandbox is already running in %s (an earlier --keep?); '
               'stopping it, then starting afresh.' % sandbox_dir)
         cluster.down(sandbox_dir)
-    print('Starting a sandbox with %d pods in %s...' % (pods, sandbox_dir))
+    print('Starting a sandbox with %d pods%s in %s...' % (
+        pods, ' and compute (a few minutes the first time)' if compute
+        else '', sandbox_dir))
     started = time.monotonic()
-    state = cluster.up(sandbox_dir, pods=pods)
+    state = cluster.up(sandbox_dir, pods=pods, compute=compute,
+                       timeout=COMPUTE_TIMEOUT if compute else 60.0)
     print('Sandbox up in %.1fs: central Neutron %s, Admin API %s.' % (
         time.monotonic() - started, state['central']['neutron'],
         state['admin_api']))
@@ -245,18 +263,24 @@ def main(argv=None):
                         help='Pods to start, 2 or more (default: 2).')
     parser.add_argument('--keep', action='store_true',
                         help='Leave the sandbox running at the end.')
+    parser.add_argument('--no-compute', dest='compute',
+                        action='store_false',
+                        help='No Nova, Placement or Cinder: the VMs are '
+                             'bare ports made through the pods\' Neutrons '
+                             '(about a minute instead of a few).')
     args = parser.parse_args(argv)
     if args.pods < len(PLAN):
         parser.error('--pods must be %d or more' % len(PLAN))
     sandbox_dir = os.path.abspath(args.dir)
     state = None
     try:
-        state = start(sandbox_dir, args.pods)
+        state = start(sandbox_dir, args.pods, args.compute)
         demo = Demo(state)
         for step in STEPS:
             step(demo)
         return verdict(demo)
-    except (cluster.SandboxError, ks_exc.ClientException,
+    except (cluster.SandboxError, demo_compute.BootFailed,
+            ks_exc.ClientException,
             openstack.exceptions.SDKException) as e:
         sys.stdout.flush()
         print('\nDEMO FAILED: %s\n(server logs: %s)' % (
