@@ -238,3 +238,15 @@ def wait_ready(records_urls, timeout=60.0):
                              'not answering after %ds' % timeout)
         if pending:
             time.sleep(0.2)
+
+
+def wait_until(record, check, deadline, what, interval=0.1):
+    """Poll ``check()`` until true while ``record``'s process lives;
+    StartError naming ``what`` when it exits or ``deadline`` (monotonic)
+    passes first."""
+    while not check():
+        if not is_alive(record):
+            raise StartError(record['name'], record['log'], 'exited')
+        if time.monotonic() > deadline:
+            raise StartError(record['name'], record['log'], what)
+        time.sleep(interval)

@@ -38,12 +38,6 @@ def wait(records, timeout):
     """Wait until each XJob process runs; StartError if one does not."""
     deadline = time.monotonic() + timeout
     for record in records:
-        while not processes.log_contains(record, READY_MARKER):
-            if not processes.is_alive(record):
-                raise processes.StartError(record['name'], record['log'],
-                                           'exited')
-            if time.monotonic() > deadline:
-                raise processes.StartError(
-                    record['name'], record['log'],
-                    'not running after %ds' % timeout)
-            time.sleep(0.1)
+        processes.wait_until(
+            record, lambda: processes.log_contains(record, READY_MARKER),
+            deadline, 'not running after %ds' % timeout)

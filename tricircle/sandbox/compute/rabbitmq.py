@@ -161,12 +161,6 @@ def wait(layout, record, timeout):
     """Wait until every pod's vhost takes an AMQP login."""
     deadline = time.monotonic() + timeout
     for vhost in layout['rabbitmq']['vhosts']:
-        while not _connects(layout, vhost):
-            if not processes.is_alive(record):
-                raise processes.StartError(record['name'], record['log'],
-                                           'exited')
-            if time.monotonic() > deadline:
-                raise processes.StartError(
-                    record['name'], record['log'],
-                    'vhost %s not answering after %ds' % (vhost, timeout))
-            time.sleep(0.3)
+        processes.wait_until(
+            record, lambda: _connects(layout, vhost), deadline,
+            'vhost %s not answering after %ds' % (vhost, timeout), 0.3)
