@@ -178,9 +178,10 @@ def _run_argv(target, *args):
     return [sys.executable, '-m', RUNNER, 'run', target] + list(args)
 
 
-def _wsgi_argv(module, port, name, *app_args):
+def _wsgi_argv(module, port, name, *app_args, threads=8):
     return [sys.executable, '-m', RUNNER, 'wsgi', module, '--port',
-            str(port), '--name', name, '--'] + list(app_args)
+            str(port), '--name', name, '--threads', str(threads),
+            '--'] + list(app_args)
 
 
 def _glance(starter, folder):
@@ -203,8 +204,12 @@ def _placement(starter, pod, folder):
                    os.path.join(folder, '.synced'), [
                        [_script('placement-manage'), '--config-file', conf,
                         'db', 'sync']])
+    # One request at a time: ten parallel boots' allocation writes made
+    # SQLite answer "database is locked" to Placement's BEGIN IMMEDIATE
+    # despite the busy timeout (and Nova then gave up on the server).
     return starter.start(name, _wsgi_argv('placement.wsgi.api',
-                                          _port(pod['placement']), name),
+                                          _port(pod['placement']), name,
+                                          threads=1),
                          env={'OS_PLACEMENT_CONFIG_DIR': folder},
                          url=pod['placement'] + '/')
 
@@ -215,7 +220,8 @@ def _nova(starter, pod, folder):
     # nova-manage's four set-up steps, run in one process (nova_setup.py).
     starter.manage('%s-nova-manage' % region, 'nova',
                    os.path.join(folder, '.synced'), [[
-                       sys.executable, '-m', 'tricircle.sandbox.compute.nova_setup',
+                       sys.executable, '-m',
+                       'tricircle.sandbox.compute.nova_setup',
                        '--config-file', conf,
                        '--cell0', cc.sqlite_url(os.path.join(
                            folder, 'nova_cell0.sqlite')),
