@@ -13,6 +13,7 @@ import os
 import subprocess
 import time
 
+import keystoneauth1.adapter
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import openstack.connection
@@ -28,7 +29,8 @@ REUSE_ENV = 'TRICIRCLE_TEST_COMPUTE_SANDBOX'
 
 class ComputeCloud:
     """``central`` and ``pods[region]`` Neutrons (admin), ``nova(region,
-    project)`` a tenant's Nova of a pod, ``admin_nova(region)``."""
+    project)`` a tenant's Nova of a pod, ``admin_nova(region)``, ``admin``
+    the Admin API (so tests/network's helpers take it as their cloud)."""
 
     def __init__(self, state):
         self.state = state
@@ -36,6 +38,9 @@ class ComputeCloud:
         self.central = self._connect(network=state['central']['neutron'])
         self.pods = {r: self._connect(network=p['neutron'])
                      for r, p in self.regions.items()}
+        self.admin = keystoneauth1.adapter.Adapter(
+            ks_session.Session(auth=noauth.NoAuth()),
+            endpoint_override=state['admin_api'])
         self.image_id = state['compute']['image_id']
         self.flavor_id = state['compute']['flavor_id']
 
@@ -137,3 +142,16 @@ def wait_gone(nova, server, timeout=BOOT_TIMEOUT):
 
 def sandbox_log(state, name):
     return os.path.join(state['dir'], 'logs', name + '.log')
+
+
+def eventually(check, what, timeout=60):
+    """``check()``'s first true value; fails naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail('not after %ds: %s' % (timeout, what))
+        time.sleep(0.3)

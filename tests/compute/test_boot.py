@@ -11,19 +11,12 @@ import uuid
 import openstack.exceptions as os_exc
 import pytest
 
+from tests.compute.conftest import eventually
 from tests.compute.conftest import wait_active
 from tests.compute.conftest import wait_gone
 
 REGION = 'Pod1'
 AZ = 'az1'
-
-
-def _eventually(check, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail('not after %ds: %s' % (timeout, what))
-        time.sleep(0.2)
 
 
 def _project():
@@ -123,7 +116,7 @@ def test_boot_with_port_made_through_the_pod(compute):
     top = _assert_twins(compute, server, host)
     assert (top.id, top.mac_address) == (port.id, port.mac_address)
     wait_gone(nova, server)
-    _eventually(lambda: compute.central.network.get_port(
+    eventually(lambda: compute.central.network.get_port(
         port.id).binding_host_id == '', 'central port %s unbound' % port.id)
     compute.pods[REGION].network.delete_port(port)
     with pytest.raises(os_exc.NotFoundException):
@@ -165,12 +158,12 @@ def test_boot_with_port_made_on_central(compute):
         port.id, port.mac_address, port.fixed_ips)
 
     wait_gone(nova, server)
-    _eventually(lambda: (compute.central.network.get_port(port.id).device_id,
-                         compute.central.network.get_port(
+    eventually(lambda: (compute.central.network.get_port(port.id).device_id,
+                        compute.central.network.get_port(
                              port.id).binding_host_id) == ('', ''),
-                'central port %s unbound' % port.id)
+               'central port %s unbound' % port.id)
     # Central's delete reaches the pod (through XJob).
     tenant.network.delete_port(port)
-    _eventually(lambda: port.id not in [
+    eventually(lambda: port.id not in [
         p.id for p in compute.pods[REGION].network.ports(
             network_id=net.id)], 'port %s gone from %s' % (port.id, REGION))

@@ -5,28 +5,16 @@ the pod's nova-compute restarted)."""
 
 import collections
 import concurrent.futures
-import time
 import uuid
 
-import pytest
 
 from tests import conftest as base
 from tests.compute.conftest import BOOT_TIMEOUT
+from tests.compute.conftest import eventually
 from tests.compute.conftest import wait_active
 from tests.compute.conftest import wait_gone
 
 SHADOW = 'network:tricircle_shadow'
-
-
-def _eventually(check, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail('not after %ds: %s' % (timeout, what))
-        time.sleep(0.3)
 
 
 def _project():
@@ -98,7 +86,7 @@ def test_ten_servers_at_once_over_two_pods(compute):
         theirs = {port.id: compute.regions[region]['compute_host']
                   for r, _n, s in servers if r == region
                   for port in _vm_ports(compute.pods[r], device_id=s.id)}
-        _eventually(lambda: {i: p.binding_host_id for i, p in _shadows(
+        eventually(lambda: {i: p.binding_host_id for i, p in _shadows(
             compute, other, net.id).items()} == theirs,
             'shadows in %s of the ports bound in %s' % (other, region))
 
@@ -110,8 +98,8 @@ def test_ten_servers_at_once_over_two_pods(compute):
     assert _vm_ports(compute.central, network_id=net.id) == []
     for region in ('Pod1', 'Pod2'):
         assert _vm_ports(compute.pods[region], network_id=net.id) == []
-        _eventually(lambda: not _shadows(compute, region, net.id),
-                    'shadows gone from %s' % region)
+        eventually(lambda: not _shadows(compute, region, net.id),
+                   'shadows gone from %s' % region)
 
 
 def test_server_with_nics_on_two_networks(compute):
@@ -149,7 +137,7 @@ def test_boot_while_central_is_down_fails_cleanly(compute):
     try:
         nova, server = _boot(compute, 'Pod1', project, 'no-central',
                              [{'uuid': net.id}])
-        server = _eventually(lambda: (lambda s: s if s.status in (
+        server = eventually(lambda: (lambda s: s if s.status in (
             'ERROR', 'ACTIVE') else None)(nova.compute.get_server(server)),
             'server %s out of BUILD' % server.id, BOOT_TIMEOUT)
         assert server.status == 'ERROR', server
@@ -170,7 +158,7 @@ def test_nova_compute_restarted_mid_boot(compute):
                          [{'uuid': net.id}])
     _sandbox(compute, 'stop-server', 'Pod1-nova-compute')
     _sandbox(compute, 'start-server', 'Pod1-nova-compute')
-    server = _eventually(lambda: (lambda s: s if s.status in (
+    server = eventually(lambda: (lambda s: s if s.status in (
         'ERROR', 'ACTIVE') else None)(nova.compute.get_server(server)),
         'server %s out of BUILD' % server.id, BOOT_TIMEOUT)
     wait_gone(nova, server)
