@@ -89,6 +89,11 @@ def test_ten_servers_at_once_over_two_pods(compute):
         eventually(lambda: {i: p.binding_host_id for i, p in _shadows(
             compute, other, net.id).items()} == theirs,
             'shadows in %s of the ports bound in %s' % (other, region))
+        # Bound as an agent's driver binds them (L2 population reads the
+        # binding), and trusted: no security group in this pod.
+        for shadow in _shadows(compute, other, net.id).values():
+            assert (shadow.binding_vif_type,
+                    shadow.security_group_ids) == ('ovs', [])
 
     for _region, nova, server in servers:
         nova.compute.delete_server(server)

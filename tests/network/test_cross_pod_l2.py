@@ -55,6 +55,11 @@ def test_vxlan_pods_hold_shadows_of_each_other(cloud, vx):
         assert shadow.mac_address == real.mac_address
         assert shadow.fixed_ips == real.fixed_ips
         assert shadow.binding_host_id == real.binding_host_id
+        # network:* is a trusted owner: no group filters the stand-in in
+        # this pod (the port's own pod filters its VM), and no VM-port
+        # logic (Nova events, DVR) takes it for a local VM (README).
+        assert shadow.device_owner == SHADOW
+        assert shadow.security_group_ids == []
         vtep = real.binding_profile['vtep_ip']
         assert shadow.binding_profile['vtep_ip'] == vtep
         agents = list(cloud.pods[region].network.agents(
