@@ -263,17 +263,18 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
 
     def update_port(self, context, id, port):
         attrs = port['port']
-        if not self._holds_port(context, id):
-            self._ensure_port(context, id)
+        try:
+            owner = super().get_port(context.elevated(), id,
+                                     fields=['device_owner'])['device_owner']
+        except n_exc.PortNotFound:
+            owner = self._ensure_port(context, id)['device_owner']
         changes = {k: attrs[k] for k in _TOP_PORT_UPDATES if k in attrs}
         if str(attrs.get('device_owner')).startswith('network:router'):
             # A bottom router taking a port is pod-local plumbing; central
             # keeps the twin as it made it (deletable, holding the IP).
             changes.pop('device_owner')
             changes.pop('device_id', None)
-        if changes and super().get_port(
-                context.elevated(), id, fields=['device_owner'])[
-                'device_owner'] == constants.DEVICE_OWNER_SHADOW:
+        if owner == constants.DEVICE_OWNER_SHADOW:
             # A stand-in: central's port belongs to another pod.
             changes = {}
         sg_jobs = None
@@ -334,23 +335,6 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             LOG.error('Port %s is gone from pod %s but its central twin '
                       'could not be released (%s); an audit will find it.',
                       id, self.region_name, e)
-
-    def _holds_port(self, context, port_id):
-        try:
-            super().get_port(context.elevated(), port_id, fields=['id'])
-            return True
-        except n_exc.PortNotFound:
-            return False
-
-    def _adopt_top_addresses(self, context, attrs, top):
-        """Make the local port carry central's id, MAC and IPs."""
-        attrs['id'] = top['id']
-        attrs['mac_address'] = top['mac_address']
-        for ip in top['fixed_ips']:
-            self._ensure_subnet(context, ip['subnet_id'])
-        attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
-                               'ip_address': ip['ip_address']}
-                              for ip in top['fixed_ips']]
 
     def _create_shadow(self, context, port):
         """A stand-in for central port ``name`` (same id, IPs and MAC),

@@ -32,8 +32,9 @@ from tricircle.network.sync import shadow_ports
 
 LOG = logging.getLogger(__name__)
 
-# What a pulled port takes from central besides its owned attributes.
-_PULLED_PORT_KEYS = ('id', 'network_id', 'project_id', 'mac_address')
+# What a pulled port takes from central besides its owned attributes and
+# its addresses.
+_PULLED_PORT_KEYS = ('network_id', 'project_id')
 # A network a pod may not hold is left out of a list, not an error.
 _NOT_HERE = (n_exc.NetworkNotFound, t_exc.NetworkNotInPod,
              t_exc.NetworkInAnotherPod)
@@ -64,8 +65,9 @@ class PullMixin:
         ids = (filters or {}).get('id') or ()
         if not ids:
             return
-        held, _with_subnets = self._held_networks(context, ids)
-        for net_id in set(ids) - held:
+        held, with_subnets = self._held_networks(context, ids)
+        missing = set(ids) - held
+        for net_id in missing:
             try:
                 top = self.central.get_network(net_id)
             except t_exc.CentralNotFound:
@@ -77,16 +79,19 @@ class PullMixin:
             except _NOT_HERE as e:
                 LOG.debug('Listed network %s not pulled into pod %s: %s',
                           net_id, self.region_name, e)
+        if missing:
+            held, with_subnets = self._held_networks(context, ids)
         # One that another API worker is pulling right now can be here
         # before its subnets: whoever sees it must see them.
-        held, with_subnets = self._held_networks(context, ids)
-        for net_id in held - with_subnets:
+        bare = held - with_subnets
+        for net_id in bare:
             for subnet in self.central.list_subnets(net_id):
                 self._ensure_subnet(context, subnet['id'], subnet)
-        # The request's session may hold a network loaded before its
-        # subnets came (by this request or another): the list that follows
-        # must read them afresh.
-        context.session.expire_all()
+        if missing or bare:
+            # Pulling loaded networks into the request's session, maybe
+            # before their subnets came: the list that follows must read
+            # them afresh.
+            context.session.expire_all()
 
     @staticmethod
     def _held_networks(context, ids):
@@ -135,11 +140,7 @@ class PullMixin:
             self._ensure_network(context, top['network_id'])
             attrs = dict(attributes.wanted('port', top),
                          **{k: top[k] for k in _PULLED_PORT_KEYS})
-            attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
-                                   'ip_address': ip['ip_address']}
-                                  for ip in top['fixed_ips']]
-            for ip in top['fixed_ips']:
-                self._ensure_subnet(context, ip['subnet_id'])
+            self._adopt_top_addresses(context, attrs, top)
             sg_jobs = self._adopt_top_security_groups(context, attrs, top)
             try:
                 # With an id, the plugin's create_port is ML2's own.
@@ -158,6 +159,16 @@ class PullMixin:
             self._record(port_id, top['project_id'], constants.RT_PORT)
         self._queue_sg_jobs(sg_jobs, top['project_id'])
         return port
+
+    def _adopt_top_addresses(self, context, attrs, top):
+        """Make the local port carry central's id, MAC and IPs."""
+        attrs['id'] = top['id']
+        attrs['mac_address'] = top['mac_address']
+        for ip in top['fixed_ips']:
+            self._ensure_subnet(context, ip['subnet_id'])
+        attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
+                               'ip_address': ip['ip_address']}
+                              for ip in top['fixed_ips']]
 
     def _central_view(self, context, net_id, fields):
         """A central network that cannot live here, shown as central has
