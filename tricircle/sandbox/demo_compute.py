@@ -10,8 +10,6 @@ port with its central twin like any other.
 
 import time
 
-from keystoneauth1 import adapter
-
 from tricircle.sandbox.compute import services
 
 BOOT_TIMEOUT = 180
@@ -22,21 +20,13 @@ class BootFailed(Exception):
     """A demo server did not become ACTIVE; says which and why."""
 
 
-def nova(pod):
-    """The pod's Nova, as the sandbox's admin (no Keystone: headers)."""
-    headers = dict(services.NOVA_ADMIN_HEADERS,
-                   **{'X-OpenStack-Nova-API-Version': 'latest'})
-    return adapter.Adapter(services.session(headers),
-                           endpoint_override=pod['compute'])
-
-
 def clean_servers(demo):
     """Delete the servers an earlier run booted (named after the demo's
     VMs, with its mark), before their networks go."""
     names = {vm for _net, _cidr, vm in demo.plan}
     gone = []
     for pod in demo.state['pods']:
-        api = nova(pod)
+        api = services.nova_admin(pod)
         for server in api.get('/servers/detail?all_tenants=1').json()[
                 'servers']:
             if server['name'] in names and server.get(
@@ -55,7 +45,7 @@ def boot_servers(demo):
     """One server per network, through the Nova of the network's pod."""
     booted = []
     for name, (pod, net, _subnet, vm) in demo.nets.items():
-        api = nova(pod)
+        api = services.nova_admin(pod)
         server = api.post('/servers', json={'server': {
             'name': vm, 'flavorRef': demo.state['compute']['flavor_id'],
             'imageRef': demo.state['compute']['image_id'],

@@ -303,7 +303,8 @@ def session(headers=None, timeout=30):
     return ks_session.Session(timeout=timeout, additional_headers=headers)
 
 
-def _nova_admin(pod):
+def nova_admin(pod):
+    """The pod's Nova as the sandbox's admin, latest microversion."""
     headers = dict(NOVA_ADMIN_HEADERS,
                    **{'X-OpenStack-Nova-API-Version': 'latest'})
     return adapter.Adapter(session(headers), endpoint_override=pod['compute'])
@@ -332,7 +333,7 @@ def _finish_pod(layout, pod, timeout):
     Placement, flavor 1, and Cinder's scheduler and volume up."""
     region = pod['region_name']
     logs = os.path.join(layout['dir'], 'logs')
-    nova = _nova_admin(pod)
+    nova = nova_admin(pod)
     host = pod['compute_host']
 
     # The scheduler maps the new host into the cell (see the config);
