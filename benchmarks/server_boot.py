@@ -38,13 +38,13 @@ PROJECT = 'bench-boot'
 
 def _clients(state, region='Pod1'):
     """(Nova of ``region``, its Neutron, central Neutron) as the tenant."""
-    from tricircle.sandbox.compute import services
+    from tricircle.sandbox.compute import clients
     headers = {'X-Auth-Token': 'bench', 'X-User-Id': 'bench-user',
                'X-Project-Id': PROJECT, 'X-Roles': 'member,reader'}
     pod = next(p for p in state['pods'] if p['region_name'] == region)
 
     def api(url):
-        return adapter.Adapter(services.session(headers),
+        return adapter.Adapter(clients.session(headers),
                                endpoint_override=url)
     return (api(pod['compute']), api(pod['neutron'] + '/v2.0'),
             api(state['central']['neutron'] + '/v2.0'))

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -68,18 +69,32 @@ def run_tricircle(*args, timeout=180):
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def start_sandbox(sandbox_dir, pods=2, *extra):
+def start_sandbox(sandbox_dir, pods=2, *extra, timeout=420):
     """``tricircle sandbox up``; return the parsed sandbox.json."""
     # Generous: a loaded 2-core machine can take minutes to start a
     # Keystone sandbox; the servers' own --timeout bounds each wait.
     result = run_tricircle('sandbox', 'up', '--pods', str(pods),
-                           '--dir', str(sandbox_dir), *extra, timeout=420)
+                           '--dir', str(sandbox_dir), *extra,
+                           timeout=timeout)
     if result.returncode != 0:
         run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir))
         pytest.fail('sandbox up failed (%d):\n%s\n%s' % (
             result.returncode, result.stdout, result.stderr))
     with open(os.path.join(sandbox_dir, 'sandbox.json')) as f:
         return json.load(f)
+
+
+def eventually(check, what, timeout=60):
+    """``check()``'s first true value; fails naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail('not after %ds: %s' % (timeout, what))
+        time.sleep(0.3)
 
 
 @pytest.fixture(scope='session')

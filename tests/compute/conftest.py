@@ -144,14 +144,5 @@ def sandbox_log(state, name):
     return os.path.join(state['dir'], 'logs', name + '.log')
 
 
-def eventually(check, what, timeout=60):
-    """``check()``'s first true value; fails naming ``what`` after
-    ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail('not after %ds: %s' % (timeout, what))
-        time.sleep(0.3)
+# Shared with tests/keystone (compute in a Keystone sandbox).
+eventually = base.eventually

@@ -133,7 +133,8 @@ def test_server_with_nics_on_two_networks(compute):
 
 def test_boot_while_central_is_down_fails_cleanly(compute):
     """Pod1 holds the network, central does not answer: the server goes
-    ERROR and no port of it stays in Pod1 or, once back, on central."""
+    ERROR with a fault naming central, and no port of it stays in Pod1
+    or, once back, on central."""
     project = _project()
     net, _subnet = _network(compute, project, '10.38.0.0/24', ['az1'])
     assert [n.id for n in compute.pods['Pod1'].network.networks(
@@ -146,6 +147,8 @@ def test_boot_while_central_is_down_fails_cleanly(compute):
             'ERROR', 'ACTIVE') else None)(nova.compute.get_server(server)),
             'server %s out of BUILD' % server.id, BOOT_TIMEOUT)
         assert server.status == 'ERROR', server
+        # One host per pod, no reschedule: the fault keeps the reason.
+        assert 'Central Neutron' in server.fault['message'], server.fault
         assert _vm_ports(compute.pods['Pod1'], device_id=server.id) == []
     finally:
         _sandbox(compute, 'start-server', 'CentralRegion')

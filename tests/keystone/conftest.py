@@ -95,11 +95,12 @@ class KeystoneCloud:
 
 @pytest.fixture(scope='session')
 def ks_cloud(tmp_path_factory):
-    """One Keystone sandbox (2 pods, 1 XJob) for every Keystone test, in
-    every module: starting one costs about two minutes."""
+    """One Keystone sandbox (2 pods, 1 XJob, and compute: Nova, Placement,
+    Cinder, Glance) for every Keystone test, in every module: starting one
+    costs two to four minutes."""
     sandbox_dir = tmp_path_factory.mktemp('keystone-sandbox')
-    state = conftest.start_sandbox(sandbox_dir, 2, '--keystone',
-                                   '--timeout', '240')
+    state = conftest.start_sandbox(sandbox_dir, 2, '--keystone', '--compute',
+                                   '--timeout', '480', timeout=720)
     old = os.environ.get('OS_CLIENT_CONFIG_FILE')
     os.environ['OS_CLIENT_CONFIG_FILE'] = state['auth']['clouds_yaml']
     try:

@@ -1,7 +1,8 @@
 """A pod answers for central's resources by id (issue #20, item 3): Nova
 checks a server's networks with ``GET /networks?id=...`` and starts
 ``server create --port`` with ``GET /ports/{id}``, both against the pod's
-own Neutron, for resources made on central that the pod never held."""
+own Neutron, for resources made on central that the pod never held; the
+openstack CLI finds ``--network NAME`` by name (issue #14)."""
 
 import openstack.exceptions as os_exc
 import pytest
@@ -46,6 +47,29 @@ def test_list_by_id_pulls_where_the_network_may_live(cloud, net):
         '10.93.0.0/24'
     assert [r['pod_id'] for r in cloud.routings(top_id=net.id)] == [
         cloud.pod_ids['Pod1']]
+
+
+def test_list_by_name_pulls_what_the_tenant_may_see(cloud):
+    """``openstack --os-region-name Pod1 server create --network NAME``
+    looks the name up in the pod: the tenant's network of that name comes
+    over; a name the tenant cannot see, or a pod outside the hint, not."""
+    tenant = cloud.tenant(PROJECT)
+    named = tenant.network.create_network(name='pull-by-name',
+                                          availability_zone_hints=['az1'])
+    tenant.network.create_subnet(network_id=named.id, ip_version=4,
+                                 cidr='10.94.0.0/24')
+    assert list(cloud.tenant(OTHER, 'Pod1').network.networks(
+        name='pull-by-name')) == []
+    assert list(cloud.tenant(PROJECT, 'Pod2').network.networks(
+        name='pull-by-name')) == []
+    assert not _held(cloud, 'Pod1', 'networks', named.id)
+    assert not _held(cloud, 'Pod2', 'networks', named.id)
+
+    (listed,) = cloud.tenant(PROJECT, 'Pod1').network.networks(
+        name='pull-by-name')
+    assert listed.id == named.id and listed.subnet_ids
+    assert list(cloud.tenant(PROJECT, 'Pod1').network.networks(
+        name='no-such-network')) == []
 
 
 def test_central_port_is_pulled_by_id(cloud, net):

@@ -10,7 +10,7 @@ By default nothing authenticates (``noauth``, see ``identity.py``); with
 service validates tokens with keystonemiddleware and reaches the others as
 the service user through the catalog, as in a real multi-region cloud.
 With ``compute=True`` every pod also runs Nova, Placement and Cinder, with
-one Glance and one RabbitMQ (``compute.py``).
+one Glance and one RabbitMQ (``compute/``), in either mode.
 """
 
 import json
@@ -25,6 +25,7 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.db import migration
+from tricircle.sandbox.compute import catalog as compute_catalog
 from tricircle.sandbox.compute import configs as compute_configs
 from tricircle.sandbox.compute import services as compute_services
 from tricircle.sandbox import configs
@@ -145,6 +146,8 @@ def _start_keystone(layout, records, timeout):
         LOG.info('Keystone answers; registering regions, endpoints, '
                  'projects and users')
         keystone.register(layout)
+        if layout.get('compute'):
+            compute_catalog.register(layout)
     except keystone.KeystoneError as e:
         raise SandboxError(str(e)) from None
 
@@ -240,7 +243,7 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
     ``xjob_count`` XJob processes (xjob-1...) run the jobs; 0: none.
     ``use_keystone``: a real Keystone and tokens everywhere (see keystone.py).
     ``compute``: Nova, Placement, Cinder per pod, Glance, RabbitMQ
-    (see compute.py).
+    (see compute/).
 
     Raises SandboxError, having stopped every process it started, when a
     server fails; a lost race for a free port is retried on new ports.
@@ -250,9 +253,6 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
         raise SandboxError('--pods must be 0 or more, not %d' % pods)
     if xjob_count < 0:
         raise SandboxError('--xjobs must be 0 or more, not %d' % xjob_count)
-    if compute and use_keystone:
-        raise SandboxError('--compute runs without Keystone for now; '
-                           'drop --keystone')
     if _running(load_state(sandbox_dir)):
         raise SandboxError('a sandbox is already running in %s; run '
                            '"tricircle sandbox down --dir %s" first'

@@ -10,7 +10,7 @@ port with its central twin like any other.
 
 import time
 
-from tricircle.sandbox.compute import services
+from tricircle.sandbox.compute import clients
 
 BOOT_TIMEOUT = 180
 POLL = 0.5
@@ -26,7 +26,7 @@ def clean_servers(demo):
     names = {vm for _net, _cidr, vm in demo.plan}
     gone = []
     for pod in demo.state['pods']:
-        api = services.nova_admin(pod)
+        api = clients.nova_admin(demo.state, pod)
         for server in api.get('/servers/detail?all_tenants=1').json()[
                 'servers']:
             if server['name'] in names and server.get(
@@ -45,7 +45,7 @@ def boot_servers(demo):
     """One server per network, through the Nova of the network's pod."""
     booted = []
     for name, (pod, net, _subnet, vm) in demo.nets.items():
-        api = services.nova_admin(pod)
+        api = clients.nova_admin(demo.state, pod)
         server = api.post('/servers', json={'server': {
             'name': vm, 'flavorRef': demo.state['compute']['flavor_id'],
             'imageRef': demo.state['compute']['image_id'],

@@ -75,21 +75,28 @@ def _dir(sandbox_dir):
     return os.path.join(sandbox_dir, 'keystone')
 
 
-def _passwords(sandbox_dir):
+def passwords(sandbox_dir, extra=()):
     """The sandbox's passwords, made once: the Keystone DB outlives
-    ``down``, so the next ``up`` must log in with the same ones."""
+    ``down``, so the next ``up`` must log in with the same ones.
+    ``extra`` names more users (the compute services'): those missing
+    are added to the file."""
     path = os.path.join(_dir(sandbox_dir), 'passwords.json')
     try:
         with open(path) as f:
-            return json.load(f)
+            known = json.load(f)
     except FileNotFoundError:
-        pass
+        known = {}
     names = [ADMIN_USER, SERVICE_USER] + [user for _p, user in TENANTS]
-    passwords = {name: secrets.token_hex(16) for name in names}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    missing = [name for name in names + list(extra) if name not in known]
+    if not missing:
+        return known
+    known.update({name: secrets.token_hex(16) for name in missing})
+    tmp = path + '.tmp'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:
-        json.dump(passwords, f)
-    return passwords
+        json.dump(known, f)
+    os.replace(tmp, path)
+    return known
 
 
 def write_conf(sandbox_dir):
@@ -159,7 +166,7 @@ def prepare(layout):
     identity = url(layout) + '/v3'
     _manage(bindir, conf, log, 'bootstrap',
             '--bootstrap-username', ADMIN_USER,
-            '--bootstrap-password', _passwords(sandbox_dir)[ADMIN_USER],
+            '--bootstrap-password', passwords(sandbox_dir)[ADMIN_USER],
             '--bootstrap-project-name', 'admin',
             '--bootstrap-role-name', 'admin',
             '--bootstrap-service-name', 'keystone',
@@ -227,7 +234,7 @@ def session(auth, user=ADMIN_USER, timeout=30):
                               timeout=timeout)
 
 
-class _Identity:
+class Identity:
     """Just enough of the identity API to make the catalog idempotently
     (``up`` on an existing folder moves every endpoint to its new port)."""
 
@@ -274,6 +281,16 @@ class _Identity:
             'name': name, 'password': password, 'domain_id': 'default',
             'default_project_id': project_id}}).json()['user']
 
+    def ensure_service_user(self, name, password, project_id):
+        """A user of the service project holding ``admin`` (central must
+        accept ports with given ids, IPs and MACs in any project; Nova
+        binds ports) and ``service`` (keystonemiddleware's role for
+        validating tokens, and what service tokens must carry)."""
+        user = self.ensure_user(name, password, project_id)
+        for role in ('admin', 'service'):
+            self.grant(project_id, user['id'], role)
+        return user
+
     def grant(self, project_id, user_id, role_name):
         role = self._find('roles', name=role_name)[0]
         self.api.put('/projects/%s/users/%s/roles/%s'
@@ -283,16 +300,16 @@ class _Identity:
 def register(layout):
     """Regions, services, endpoints, projects and users; set and return
     ``layout['auth']`` (what ``sandbox.json`` tells clients)."""
-    passwords = _passwords(layout['dir'])
+    known = passwords(layout['dir'])
     auth = {'type': 'password', 'auth_url': url(layout) + '/v3',
             'region_name': constants.CENTRAL_REGION,
             'regions': [s['region_name']
                         for s in [layout['central']] + layout['pods']],
             'user_domain_name': DOMAIN, 'project_domain_name': DOMAIN,
             'users': {ADMIN_USER: {'username': ADMIN_USER,
-                                   'password': passwords[ADMIN_USER],
+                                   'password': known[ADMIN_USER],
                                    'project_name': 'admin'}}}
-    ident = _Identity(session(auth))
+    ident = Identity(session(auth))
     network = ident.ensure('services', 'service', {
         'type': NETWORK, 'name': 'neutron',
         'description': 'Neutron (central, and one per pod)'}, type=NETWORK)
@@ -317,24 +334,20 @@ def register(layout):
         'name': SERVICE_PROJECT, 'domain_id': 'default',
         'description': 'Service users of the sandbox'},
         name=SERVICE_PROJECT, domain_id='default')
-    user = ident.ensure_user(SERVICE_USER, passwords[SERVICE_USER],
-                             service['id'])
-    # admin: central must accept ports with given ids, IPs and MACs in any
-    # project; service: keystonemiddleware's role for validating tokens.
-    for role in ('admin', 'service'):
-        ident.grant(service['id'], user['id'], role)
+    ident.ensure_service_user(SERVICE_USER, known[SERVICE_USER],
+                              service['id'])
     auth['users'][SERVICE_USER] = {'username': SERVICE_USER,
-                                   'password': passwords[SERVICE_USER],
+                                   'password': known[SERVICE_USER],
                                    'project_name': SERVICE_PROJECT}
     for project_name, user_name in TENANTS:
         project = ident.ensure('projects', 'project', {
             'name': project_name, 'domain_id': 'default'},
             name=project_name, domain_id='default')
-        user = ident.ensure_user(user_name, passwords[user_name],
+        user = ident.ensure_user(user_name, known[user_name],
                                  project['id'])
         ident.grant(project['id'], user['id'], 'member')
         auth['users'][user_name] = {'username': user_name,
-                                    'password': passwords[user_name],
+                                    'password': known[user_name],
                                     'project_name': project_name,
                                     'project_id': project['id']}
     layout['auth'] = auth
@@ -372,10 +385,11 @@ def write_clouds_yaml(layout):
     return path
 
 
-def authtoken_options(auth):
-    """``[keystone_authtoken]`` of every service: validate tokens as the
-    service user, finding Keystone in CentralRegion."""
-    user = auth['users'][SERVICE_USER]
+def authtoken_options(auth, user=None):
+    """``[keystone_authtoken]`` of a service: validate tokens as ``user``
+    (username, password, project_name; the tricircle user by default),
+    finding Keystone in CentralRegion."""
+    user = user or auth['users'][SERVICE_USER]
     return {'www_authenticate_uri': auth['auth_url'],
             'auth_url': auth['auth_url'], 'auth_type': 'password',
             'username': user['username'], 'password': user['password'],

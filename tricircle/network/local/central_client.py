@@ -5,6 +5,7 @@ control of the bodies (ids, IPs, MACs) and the least overhead per port.
 """
 
 import threading
+from urllib import parse
 
 from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ks_exc
@@ -66,6 +67,11 @@ class CentralClient:
 
     def get_network(self, net_id):
         return self.api.request('GET', '/networks/%s' % net_id)['network']
+
+    def find_networks(self, names):
+        """Central networks named any of ``names``, of every project."""
+        return self.api.request('GET', '/networks?%s' % parse.urlencode(
+            {'name': list(names)}, doseq=True))['networks']
 
     def get_subnet(self, subnet_id):
         return self.api.request('GET', '/subnets/%s' % subnet_id)['subnet']

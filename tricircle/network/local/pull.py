@@ -60,16 +60,24 @@ class PullMixin:
     """
 
     def _pull_listed_networks(self, context, filters):
-        """A list naming ids pulls those the pod may hold and lacks (Nova
-        checks a server's networks with ``GET /networks?id=...``)."""
-        ids = (filters or {}).get('id') or ()
+        """A list naming ids or names pulls those the pod may hold and
+        lacks: Nova checks a server's networks with ``GET
+        /networks?id=...``, and ``openstack --os-region-name Pod1 server
+        create --network NAME`` finds one with ``GET /networks?name=...``.
+        """
+        filters = filters or {}
+        ids = filters.get('id') or ()
+        tops = {}
+        if not ids and filters.get('name'):
+            tops = self._central_by_name(context, filters['name'])
+            ids = list(tops)
         if not ids:
             return
         held, with_subnets = self._held_networks(context, ids)
         missing = set(ids) - held
         for net_id in missing:
             try:
-                top = self.central.get_network(net_id)
+                top = tops.get(net_id) or self.central.get_network(net_id)
             except t_exc.CentralNotFound:
                 continue
             if not _visible(context, top):
@@ -92,6 +100,18 @@ class PullMixin:
             # before their subnets came: the list that follows must read
             # them afresh.
             context.session.expire_all()
+
+    def _central_by_name(self, context, names):
+        """Central's networks of those names the request may see, by id.
+        A list is a list: with central out of reach it answers with what
+        the pod holds (and says so in the log) rather than failing."""
+        try:
+            found = self.central.find_networks(names)
+        except t_exc.CentralUnavailable as e:
+            LOG.warning('Networks named %s not looked up on central: %s',
+                        ', '.join(names), e)
+            return {}
+        return {top['id']: top for top in found if _visible(context, top)}
 
     @staticmethod
     def _held_networks(context, ids):

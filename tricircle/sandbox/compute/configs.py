@@ -4,10 +4,14 @@ Each pod gets its own Placement, Nova and Cinder, as a region of a real
 cloud has, under ``<sandbox>/<Pod>/{placement,nova,cinder}/``; the one
 Glance lives under ``<sandbox>/glance/`` (CentralRegion's, shared by the
 pods as the seeds' walkthroughs show). Every database is SQLite in those
-folders. There is no Keystone and no catalog: each service names the
-others' URLs, and the pasted pipelines carry no ``authtoken`` (a request's
-identity comes from its ``X-User-Id``/``X-Project-Id``/``X-Roles``
-headers, as the sandbox's Neutron takes it).
+folders.
+
+Without Keystone (``auth`` None below) there is no catalog: each service
+names the others' URLs, and the pasted pipelines carry no ``authtoken`` (a
+request's identity comes from its ``X-User-Id``/``X-Project-Id``/
+``X-Roles`` headers, as the sandbox's Neutron takes it). With Keystone
+(``auth``: a ``catalog.ServiceAuth``) every service validates tokens and
+finds the others in its region's catalog.
 
 Values worth knowing (measured on this machine kind, see the design doc):
 ``fake.FakeDriverWithoutFakeNodes`` survives a restart (``fake.FakeDriver``
@@ -17,6 +21,7 @@ Keystone-checked limits.
 """
 
 import os
+import shutil
 import sys
 
 from tricircle.sandbox import configs
@@ -69,22 +74,27 @@ def pod_dirs(sandbox_dir, region_name):
             for name in ('placement', 'nova', 'cinder')}
 
 
-def write_placement(folder):
-    configs._write(os.path.join(folder, 'placement.conf'), {
+def write_placement(folder, auth=None):
+    sections = {
         'DEFAULT': {'debug': 'False'},
-        # The "admin" token is the admin; nothing else is checked.
-        'api': {'auth_strategy': 'noauth2'},
+        # Without Keystone the "admin" token is the admin; nothing else
+        # is checked.
+        'api': {'auth_strategy': 'keystone' if auth else 'noauth2'},
         'placement_database': {
             'connection': sqlite_url(os.path.join(folder,
                                                   'placement.sqlite'))},
-    })
+    }
+    if auth:
+        sections['keystone_authtoken'] = auth.authtoken('placement')
+    configs._write(os.path.join(folder, 'placement.conf'), sections)
     return folder
 
 
-def nova_sections(folder, pod, urls, transport_url):
-    """``urls``: placement, neutron, glance, cinder of the pod."""
+def nova_sections(folder, pod, urls, transport_url, auth=None):
+    """``urls``: placement, neutron, glance, cinder of the pod (used
+    without Keystone only)."""
     state = _folder(folder, 'state')
-    return {
+    sections = {
         'DEFAULT': {
             'debug': 'False',
             'host': compute_host(pod['region_name']),
@@ -101,49 +111,72 @@ def nova_sections(folder, pod, urls, transport_url):
             # start that found Placement not answering yet heals soon.
             'update_resources_interval': '10',
         },
+        # One compute host per pod: a failed build has nowhere else to
+        # go, and without a retry the server's fault keeps the reason
+        # (e.g. "Central Neutron ... cannot be reached") instead of
+        # "Exceeded maximum number of retries". The scheduler maps new
+        # compute hosts into the cell (what "nova-manage cell_v2
+        # discover_hosts" does, without one more process importing Nova).
+        'scheduler': {'workers': '1', 'max_attempts': '1',
+                      'discover_hosts_in_cells_interval': '2'},
         'wsgi': {'api_paste_config': os.path.join(folder, 'api-paste.ini')},
         'api_database': {'connection': sqlite_url(
             os.path.join(folder, 'nova_api.sqlite'))},
         'database': {'connection': sqlite_url(
             os.path.join(folder, 'nova_cell1.sqlite'))},
         'conductor': {'workers': '1'},
-        # The scheduler maps new compute hosts into the cell (what
-        # "nova-manage cell_v2 discover_hosts" does, without a process
-        # importing all of Nova once more).
-        'scheduler': {'workers': '1',
-                      'discover_hosts_in_cells_interval': '2'},
         'quota': {'driver': 'nova.quota.NoopQuotaDriver'},
         'oslo_concurrency': {'lock_path': _folder(state, 'lock')},
-        'placement': {'auth_type': 'admin_token', 'token': 'admin',
-                      'endpoint': urls['placement']},
-        'neutron': {'auth_type': 'none', 'endpoint_override': urls['neutron'],
-                    'region_name': pod['region_name']},
-        'glance': {'endpoint_override': urls['glance']},
-        'cinder': {'endpoint_template': urls['cinder'] + '/v3/%(project_id)s',
-                   'os_region_name': pod['region_name']},
         'oslo_messaging_notifications': {'driver': 'noop'},
     }
+    region = pod['region_name']
+    if auth:
+        sections.update({
+            'keystone_authtoken': auth.authtoken('nova'),
+            'placement': auth.client('nova', region),
+            'neutron': auth.client('nova', region),
+            'glance': {'region_name': region, 'valid_interfaces': 'public'},
+            'cinder': auth.client('nova', region, 'os_region_name'),
+            'service_user': auth.service_user('nova')})
+    else:
+        sections.update({
+            'placement': {'auth_type': 'admin_token', 'token': 'admin',
+                          'endpoint': urls['placement']},
+            'neutron': {'auth_type': 'none', 'region_name': region,
+                        'endpoint_override': urls['neutron']},
+            'glance': {'endpoint_override': urls['glance']},
+            'cinder': {'endpoint_template':
+                       urls['cinder'] + '/v3/%(project_id)s',
+                       'os_region_name': region}})
+    return sections
 
 
-def write_nova(folder, pod, urls, transport_url):
-    _paste_without_authtoken(_installed('nova', 'api-paste.ini'),
-                             os.path.join(folder, 'api-paste.ini'))
+def write_nova(folder, pod, urls, transport_url, auth=None):
+    paste = os.path.join(folder, 'api-paste.ini')
+    if auth:
+        shutil.copyfile(_installed('nova', 'api-paste.ini'), paste)
+    else:
+        _paste_without_authtoken(_installed('nova', 'api-paste.ini'), paste)
     configs._write(os.path.join(folder, 'nova.conf'),
-                   nova_sections(folder, pod, urls, transport_url))
+                   nova_sections(folder, pod, urls, transport_url, auth))
     return folder
 
 
-def write_cinder(folder, pod, glance_url, transport_url):
+def write_cinder(folder, pod, glance_url, transport_url, auth=None):
     state = _folder(folder, 'state')
-    configs._write(os.path.join(folder, 'cinder.conf'), {
+    sections = {
         'DEFAULT': {
             'debug': 'False',
             'host': '%s-volume' % pod['region_name'].lower(),
             'my_ip': '127.0.0.1',
             'state_path': state,
             'transport_url': transport_url,
-            'auth_strategy': 'noauth',
+            # Without Keystone the token "user:project" is the identity.
+            'auth_strategy': 'keystone' if auth else 'noauth',
             'api_paste_config': _installed('cinder', 'api-paste.ini'),
+            # Which list filters the API takes (volume list --name ...).
+            'resource_query_filters_file': _installed(
+                'cinder', 'resource_filters.json'),
             'enabled_backends': 'fake',
             'storage_availability_zone': pod['az_name'],
             'default_availability_zone': pod['az_name'],
@@ -157,17 +190,22 @@ def write_cinder(folder, pod, glance_url, transport_url):
         'fake': {'volume_driver':
                  'cinder.tests.fake_driver.FakeLoggingVolumeDriver',
                  'volume_backend_name': 'fake'},
-    })
+    }
+    if auth:
+        # Cinder asks the pod's Nova, as the user, whether an attachment
+        # is still in use before deleting it (so detach needs Keystone).
+        nova = dict(auth.client('cinder', pod['region_name']),
+                    interface='public')
+        sections.update({'keystone_authtoken': auth.authtoken('cinder'),
+                         'nova': nova,
+                         'service_user': auth.service_user('cinder')})
+    configs._write(os.path.join(folder, 'cinder.conf'), sections)
     return folder
 
 
-def write_glance(folder):
+def write_glance(folder, auth=None):
     state = _folder(folder, 'state')
-    # Without Keystone every request is an unauthenticated admin context;
-    # a public upload also needs the policy to let it publicize.
-    with open(os.path.join(folder, 'policy.yaml'), 'w') as f:
-        f.write('"context_is_admin": "@"\n"publicize_image": "@"\n')
-    configs._write(os.path.join(folder, 'glance-api.conf'), {
+    sections = {
         'DEFAULT': {'debug': 'False', 'enabled_backends': 'fs:file'},
         'database': {'connection': sqlite_url(
             os.path.join(folder, 'glance.sqlite'))},
@@ -179,10 +217,20 @@ def write_glance(folder):
             'filesystem_store_datadir': _folder(state, 'tasks')},
         'paste_deploy': {'config_file': _installed('glance',
                                                    'glance-api-paste.ini')},
-        'oslo_policy': {'enforce_new_defaults': 'False',
-                        'policy_file': os.path.join(folder, 'policy.yaml')},
+        'oslo_policy': {'enforce_new_defaults': 'False'},
         'oslo_concurrency': {'lock_path': _folder(state, 'lock')},
-    })
+    }
+    if auth:
+        sections['paste_deploy']['flavor'] = 'keystone'
+        sections['keystone_authtoken'] = auth.authtoken('glance')
+    else:
+        # Every request is an unauthenticated admin context; a public
+        # upload also needs the policy to let it publicize.
+        policy = os.path.join(folder, 'policy.yaml')
+        with open(policy, 'w') as f:
+            f.write('"context_is_admin": "@"\n"publicize_image": "@"\n')
+        sections['oslo_policy']['policy_file'] = policy
+    configs._write(os.path.join(folder, 'glance-api.conf'), sections)
     return folder
 
 

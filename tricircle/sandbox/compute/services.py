@@ -23,23 +23,14 @@ import sys
 import threading
 import time
 
-from keystoneauth1 import adapter
-from keystoneauth1 import session as ks_session
-
+from tricircle.sandbox.compute import catalog
+from tricircle.sandbox.compute import clients
 from tricircle.sandbox.compute import configs as cc
-from tricircle.sandbox import processes
 from tricircle.sandbox.compute import rabbitmq
+from tricircle.sandbox import processes
 
 RUNNER = 'tricircle.sandbox.compute.runner'
 MANAGE_TIMEOUT = 300
-# Headers of the sandbox's admin, for Nova (and the tests' clients).
-ADMIN_PROJECT = 'admin'
-NOVA_ADMIN_HEADERS = {'X-Auth-Token': 'sandbox', 'X-User-Id': 'admin',
-                      'X-Project-Id': ADMIN_PROJECT,
-                      'X-Roles': 'admin,member,reader'}
-# Placement's noauth2 and Cinder's noauth read the identity from the token.
-PLACEMENT_HEADERS = {'X-Auth-Token': 'admin'}
-CINDER_ADMIN_HEADERS = {'X-Auth-Token': 'admin:%s' % ADMIN_PROJECT}
 # The cell mapping names the broker by template, filled from each service's
 # own transport_url: a later "up" on new ports needs no mapping update.
 CELL_TRANSPORT = '{scheme}://{username}:{password}@{hostname}:{port}/{path}'
@@ -254,15 +245,24 @@ def _cinder(starter, pod, folder):
             'cinder.cmd.%s:main' % service, '--config-file', conf))
 
 
+def _auth(layout):
+    """The services' auth sections in Keystone mode, else None."""
+    if layout['auth']['type'] == 'password':
+        return catalog.ServiceAuth(layout)
+    return None
+
+
 def _pod(starter, pod):
-    dirs = cc.pod_dirs(starter.layout['dir'], pod['region_name'])
-    transport = rabbitmq.transport_url(starter.layout, pod['region_name'])
-    glance = starter.layout['compute']['glance']
-    cc.write_placement(dirs['placement'])
+    layout = starter.layout
+    dirs = cc.pod_dirs(layout['dir'], pod['region_name'])
+    transport = rabbitmq.transport_url(layout, pod['region_name'])
+    glance = layout['compute']['glance']
+    auth = _auth(layout)
+    cc.write_placement(dirs['placement'], auth)
     cc.write_nova(dirs['nova'], pod, {
         'placement': pod['placement'], 'neutron': pod['neutron'],
-        'glance': glance, 'cinder': _root(pod['volume'])}, transport)
-    cc.write_cinder(dirs['cinder'], pod, glance, transport)
+        'glance': glance, 'cinder': _root(pod['volume'])}, transport, auth)
+    cc.write_cinder(dirs['cinder'], pod, glance, transport, auth)
     starter.spawn(_placement, starter, pod, dirs['placement'])
     starter.spawn(_nova, starter, pod, dirs['nova'])
     starter.spawn(_cinder, starter, pod, dirs['cinder'])
@@ -281,7 +281,7 @@ def start(layout, records, on_start=lambda: None):
     starter = _Starter(layout, records, on_start)
     glance_dir = os.path.join(layout['dir'], 'glance')
     os.makedirs(glance_dir, exist_ok=True)
-    cc.write_glance(glance_dir)
+    cc.write_glance(glance_dir, _auth(layout))
     starter.spawn(_glance, starter, glance_dir)
     for pod in layout['pods']:
         _pod(starter, pod)
@@ -294,20 +294,6 @@ def start(layout, records, on_start=lambda: None):
         for thread in starter.threads:
             thread.join(MANAGE_TIMEOUT)
         raise
-
-
-def session(headers=None, timeout=30):
-    """A session sending ``headers`` and no token of its own (keystoneauth's
-    NoAuth plugin would send "notused" as X-Auth-Token, which Placement
-    and Cinder read as the user)."""
-    return ks_session.Session(timeout=timeout, additional_headers=headers)
-
-
-def nova_admin(pod):
-    """The pod's Nova as the sandbox's admin, latest microversion."""
-    headers = dict(NOVA_ADMIN_HEADERS,
-                   **{'X-OpenStack-Nova-API-Version': 'latest'})
-    return adapter.Adapter(session(headers), endpoint_override=pod['compute'])
 
 
 def _poll(what, check, timeout, log=None):
@@ -333,7 +319,7 @@ def _finish_pod(layout, pod, timeout):
     Placement, flavor 1, and Cinder's scheduler and volume up."""
     region = pod['region_name']
     logs = os.path.join(layout['dir'], 'logs')
-    nova = nova_admin(pod)
+    nova = clients.nova_admin(layout, pod)
     host = pod['compute_host']
 
     # The scheduler maps the new host into the cell (see the config);
@@ -344,16 +330,14 @@ def _finish_pod(layout, pod, timeout):
                    h.get('state') == 'up' for h in body['hypervisors'])
     _poll('%s nova-compute' % region, hypervisor, timeout,
           os.path.join(logs, '%s-nova-compute.log' % region))
-    placement = adapter.Adapter(session(PLACEMENT_HEADERS),
-                                endpoint_override=pod['placement'])
+    placement = clients.placement_admin(layout, pod)
     _poll('%s resource provider' % region, lambda: any(
         rp['name'] == host for rp in placement.get(
             '/resource_providers').json()['resource_providers']), timeout)
     if nova.get('/flavors/%s' % cc.FLAVOR['id'],
                 raise_exc=False).status_code == 404:
         nova.post('/flavors', json={'flavor': cc.FLAVOR})
-    cinder = adapter.Adapter(session(CINDER_ADMIN_HEADERS),
-                             endpoint_override=pod['volume'])
+    cinder = clients.cinder_admin(layout, pod)
 
     def volume_services():
         services = cinder.get('/os-services').json()['services']
@@ -365,8 +349,7 @@ def _finish_pod(layout, pod, timeout):
 
 def _image(layout):
     """The tiny public image, uploaded on the folder's first ``up``."""
-    glance = adapter.Adapter(session(), endpoint_override=layout[
-        'compute']['glance'])
+    glance = clients.glance_admin(layout)
     images = glance.get('/v2/images?name=%s' % cc.IMAGE_NAME).json()
     active = [i for i in images['images'] if i['status'] == 'active']
     if active:
