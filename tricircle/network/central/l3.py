@@ -18,6 +18,7 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.network.central import follow
+from tricircle.network.central import reach
 
 LOG = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
     def add_router_interface(self, context, router_id, interface_info=None):
         core = directory.get_plugin()
         subnet_id = (interface_info or {}).get('subnet_id')
+        reach.check_interface(context, self.get_router(context, router_id),
+                              interface_info or {})
         if subnet_id:
             # A network in no pod yet is fine: its pieces follow when it
             # first reaches one (the local plugin queues router_setup).
@@ -69,12 +72,18 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         return info
 
     def create_router(self, context, router):
+        reach.check_gateway(context, router['router'],
+                            router['router'].get('external_gateway_info'))
         result = super().create_router(context, router)
         if result.get('external_gateway_info'):
             self._sync(context, result['id'], result.get('project_id'))
         return result
 
     def update_router(self, context, id, router):
+        gateway = router['router'].get('external_gateway_info')
+        if gateway:
+            reach.check_gateway(context, self.get_router(context, id),
+                                gateway)
         result = super().update_router(context, id, router)
         self._sync(context, id, result.get('project_id'))
         return result
@@ -83,6 +92,19 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         router = self.get_router(context, id)
         super().delete_router(context, id)
         self._sync(context, id, router.get('project_id'))
+
+    # -- availability zones: hints name pods, zones are where pieces are --
+
+    def validate_availability_zones(self, context, resource_type,
+                                    availability_zones):
+        """A router's hints name pods (an AZ or a region name), as a
+        network's do; Neutron's own check would look for L3 agents."""
+        directory.get_plugin().validate_availability_zones(
+            context, resource_type, availability_zones)
+
+    def get_router_availability_zones(self, router):
+        """The AZs of the pods holding a piece of the router now."""
+        return reach.router_zones(router['id'])
 
     # -- floating IPs: the gateway pod's bottom router carries them -------
 
