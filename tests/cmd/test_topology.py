@@ -31,13 +31,27 @@ def topology(sandbox):
     router = tenant.create_router(name='topo-router')
     for subnet in subnets.values():
         tenant.add_interface_to_router(router, subnet_id=subnet.id)
+    # A local router of Pod1 beside it, on a network of its own.
+    local_net = tenant.create_network(name='topo-local-net',
+                                      availability_zone_hints=['az1'])
+    local_subnet = tenant.create_subnet(network_id=local_net.id,
+                                        ip_version=4, cidr='10.66.3.0/24')
+    cloud.tenant(PROJECT, 'Pod1').network.create_port(
+        network_id=local_net.id, name='topo-vm3')
+    local = tenant.create_router(name='topo-local',
+                                 availability_zone_hints=['az1'])
+    tenant.add_interface_to_router(local, subnet_id=local_subnet.id)
     helpers.wait_jobs(cloud, router.id)
-    yield {'router': router, 'nets': nets,
+    helpers.wait_jobs(cloud, local.id)
+    yield {'router': router, 'nets': nets, 'local': local,
            'conf': sandbox['tricircle_conf']}
+    tenant.remove_interface_from_router(local, subnet_id=local_subnet.id)
+    tenant.delete_router(local)
     for subnet in subnets.values():
         tenant.remove_interface_from_router(router, subnet_id=subnet.id)
     tenant.delete_router(router)
     helpers.wait_jobs(cloud, router.id)
+    helpers.wait_jobs(cloud, local.id)
 
 
 def _run(tricircle_cli, topology, *args):
@@ -69,6 +83,18 @@ def test_text_shows_pieces_bridge_and_jobs(tricircle_cli, topology):
         assert '10.66.%d.0/24' % i in net_block
     # --project keeps other tenants' resources out, e.g. the fuzz's.
     assert 'fuzz-router' not in out
+
+
+def test_text_tells_a_local_router(tricircle_cli, topology):
+    """Hinted to Pod1: its piece there, called local, and no bridge line
+    although the tenant's bridge joins its spanning router."""
+    out = _run(tricircle_cli, topology)
+    block = out.split('Router topo-local', 1)[1].split('\n\n', 1)[0]
+    assert ('pieces:       Pod1 (local router, availability_zone_hints '
+            'az1)') in block
+    assert 'topo-local-net 10.66.3.1 in Pod1' in block
+    assert 'bridge:' not in block
+    assert 'router_setup: SUCCESS' in block
 
 
 def test_text_for_the_whole_cloud(tricircle_cli, topology):

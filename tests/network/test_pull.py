@@ -52,13 +52,17 @@ def test_list_by_id_pulls_where_the_network_may_live(cloud, net):
 def test_list_by_name_pulls_what_the_tenant_may_see(cloud):
     """``openstack --os-region-name Pod1 server create --network NAME``
     looks the name up in the pod: the tenant's network of that name comes
-    over; a name the tenant cannot see, or a pod outside the hint, not."""
+    over; not for another tenant or the admin, nor into a pod outside the
+    hint."""
     tenant = cloud.tenant(PROJECT)
     named = tenant.network.create_network(name='pull-by-name',
                                           availability_zone_hints=['az1'])
     tenant.network.create_subnet(network_id=named.id, ip_version=4,
                                  cidr='10.94.0.0/24')
     assert list(cloud.tenant(OTHER, 'Pod1').network.networks(
+        name='pull-by-name')) == []
+    # Nor the admin's: a name is no promise of whose network is meant.
+    assert list(cloud.pods['Pod1'].network.networks(
         name='pull-by-name')) == []
     assert list(cloud.tenant(PROJECT, 'Pod2').network.networks(
         name='pull-by-name')) == []

@@ -19,8 +19,8 @@ from oslo_config import cfg
 from tricircle.common import constants as c
 
 DEFAULT_SANDBOX_DIR = './sandbox'
-BRIDGE_PREFIX = 'tricircle-bridge-'
-NS_BRIDGE_PREFIX = 'tricircle-ns-bridge-'
+BRIDGE_PREFIX = c.BRIDGE_PREFIX
+NS_BRIDGE_PREFIX = c.NS_BRIDGE_PREFIX
 FORMATS = ('text', 'dot', 'png')
 
 
@@ -84,6 +84,7 @@ def collect(conf, project=None):
     from tricircle.common import client
     from tricircle.db import api as db_api
     from tricircle.db import core
+    from tricircle.network import placement
 
     core.configure(conf.database.connection)
     pods = db_api.list_pods(None)
@@ -124,13 +125,18 @@ def collect(conf, project=None):
                  'fixed_ip': f.fixed_ip_address, 'port_id': f.port_id,
                  'status': f.status}
                 for f in central.ips(router_id=router.id)]
+        hints = list(router.availability_zone_hints or [])
+        # Kept to one pod by its hints: never on the tenant's bridge, which
+        # the tenant's spanning routers may still use.
+        local = len(placement.hinted_pods(hints, pods)) == 1
         routers.append({
             'id': router.id, 'name': router.name,
             'project_id': router.project_id,
+            'hints': hints, 'local': local,
             'pods': _pods_of(router.id, c.RT_ROUTER, regions),
             'interfaces': sorted(interfaces, key=lambda i: i['network']),
             'gateway': gateway,
-            'bridge': _bridge_info(central, by_name.get(
+            'bridge': None if local else _bridge_info(central, by_name.get(
                 BRIDGE_PREFIX + (router.project_id or '')), regions,
                 subnets_by_net),
             'ns_bridge': _bridge_info(central, by_name.get(
@@ -192,7 +198,10 @@ def render_text(topo):
         lines.append('Router %s (%s) project %s' % (r['name'] or '-',
                                                     r['id'],
                                                     r['project_id']))
-        lines.append('  pieces:       %s' % _pods_text(r['pods']))
+        lines.append('  pieces:       %s%s' % (_pods_text(r['pods']), (
+            ' (%s router, availability_zone_hints %s)' % (
+                'local' if r['local'] else 'hinted', ', '.join(r['hints']))
+            if r['hints'] else '')))
         for i in r['interfaces']:
             lines.append('  interface:    %s %s in %s' % (
                 i['network'], ','.join(i['ips']), _pods_text(i['pods'])))

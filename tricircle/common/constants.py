@@ -51,6 +51,10 @@ DEVICE_OWNER_GATEWAY = 'network:tricircle_gateway'
 DEVICE_OWNER_ROUTER_INTF = 'network:router_interface'
 # device_owner of a bottom router's port on its tenant's bridge network.
 DEVICE_OWNER_BRIDGE = 'network:tricircle_bridge'
+# Names of Tricircle's own networks: a tenant's east-west bridge, a
+# router's north-south bridge.
+BRIDGE_PREFIX = 'tricircle-bridge-'
+NS_BRIDGE_PREFIX = 'tricircle-ns-bridge-'
 # device_owner of a port that stands in one pod for a central port living
 # in another (same id, IPs and MAC); deleting it never touches central.
 DEVICE_OWNER_SHADOW = 'network:tricircle_shadow'

@@ -111,7 +111,14 @@ class PullMixin:
             LOG.warning('Networks named %s not looked up on central: %s',
                         ', '.join(names), e)
             return {}
-        return {top['id']: top for top in found if _visible(context, top)}
+        # The requester's own or shared networks, even for an admin (a
+        # name is no promise of which project's network is meant), and
+        # never Tricircle's bridges, which XJob alone places.
+        return {top['id']: top for top in found
+                if (top.get('shared') or
+                    top.get('project_id') == context.project_id) and
+                not (top.get('name') or '').startswith(
+                    (constants.BRIDGE_PREFIX, constants.NS_BRIDGE_PREFIX))}
 
     @staticmethod
     def _held_networks(context, ids):

@@ -19,8 +19,8 @@ from tricircle.common import constants
 
 LOG = logging.getLogger(__name__)
 
-PREFIX = 'tricircle-bridge-'
-NS_PREFIX = 'tricircle-ns-bridge-'
+PREFIX = constants.BRIDGE_PREFIX
+NS_PREFIX = constants.NS_BRIDGE_PREFIX
 
 
 def is_bridge(network_name):
