@@ -4,6 +4,8 @@ operator would and checked against each pod's own Neutron:
 - several external networks: one per pod (a VLAN one in Pod1, a flat one
   in Pod2), each the gateway of a local router of that pod, with a
   floating IP on each;
+- several north-south gateways with east-west enabled: those local routers
+  and a third router joining both pods' subnets by ports;
 - direct provider networks: a provider VLAN network per pod, and servers
   with two interfaces, one on a tenant network spanning the pods and one
   on their pod's provider network.
@@ -33,30 +35,51 @@ def _bottom_fips(cloud, region, top_id):
             if f.description == 'tricircle:' + top_id]
 
 
-def test_an_external_network_per_pod(cloud, tenant):
+def _local_gateway(cloud, tenant, prefix, n, ext_type, net_cidr):
+    """In pod n: an external network (``ext_type``: type, physnet, CIDR),
+    a tenant network, and a local router R<n> joining them, with a VM
+    port made through the pod. Returns (ext, subnet, router, port)."""
+    region, az = PODS[n - 1]
+    net_type, physnet, cidr = ext_type
     admin = cloud.central.network
-    ext_types = {'Pod1': ('vlan', 'extern', '163.3.161.0/24'),
-                 'Pod2': ('flat', 'extern-flat-s2', '163.3.162.0/24')}
+    ext = admin.create_network(
+        name='%s-ext-%s' % (prefix, region), is_router_external=True,
+        provider_network_type=net_type, provider_physical_network=physnet,
+        availability_zone_hints=[region])
+    admin.create_subnet(network_id=ext.id, cidr=cidr, ip_version=4,
+                        is_dhcp_enabled=False)
+    net = tenant.create_network(name='%s-net-%s' % (prefix, region),
+                                availability_zone_hints=[az])
+    subnet = tenant.create_subnet(network_id=net.id, ip_version=4,
+                                  cidr=net_cidr)
+    router = tenant.create_router(
+        name='%s-R%d' % (prefix, n), availability_zone_hints=[az],
+        external_gateway_info={'network_id': ext.id})
+    tenant.add_interface_to_router(router, subnet_id=subnet.id)
+    port = cloud.tenant(TENANT, region).network.create_port(
+        network_id=net.id, name='%s-vm-%s' % (prefix, region))
+    return ext, subnet, router, port
+
+
+def _drop_local_gateway(cloud, tenant, region, made):
+    ext, subnet, router, port = made
+    tenant.remove_interface_from_router(router, subnet_id=subnet.id)
+    tenant.update_router(router, external_gateway_info={})
+    tenant.delete_router(router)
+    cloud.tenant(TENANT, region).network.delete_port(port)
+    wait_jobs(cloud, router.id)
+    assert bottom(cloud, region, router.id) is None
+    cloud.central.network.delete_network(ext)
+    lc.wait_gone(cloud, 'network', ext.id, [region])
+
+
+def test_an_external_network_per_pod(cloud, tenant):
+    ext_types = {1: ('vlan', 'extern', '163.3.161.0/24'),
+                 2: ('flat', 'extern-flat-s2', '163.3.162.0/24')}
     made = {}
-    for n, (region, az) in enumerate(PODS, 1):
-        net_type, physnet, cidr = ext_types[region]
-        ext = admin.create_network(
-            name='ext-s2-' + region, is_router_external=True,
-            provider_network_type=net_type,
-            provider_physical_network=physnet,
-            availability_zone_hints=[region])
-        admin.create_subnet(network_id=ext.id, cidr=cidr, ip_version=4,
-                            is_dhcp_enabled=False)
-        net = tenant.create_network(name='s2-net-' + region,
-                                    availability_zone_hints=[az])
-        subnet = tenant.create_subnet(network_id=net.id, ip_version=4,
-                                      cidr='10.52.%d.0/24' % n)
-        router = tenant.create_router(
-            name='R%d' % n, availability_zone_hints=[az],
-            external_gateway_info={'network_id': ext.id})
-        tenant.add_interface_to_router(router, subnet_id=subnet.id)
-        port = cloud.tenant(TENANT, region).network.create_port(
-            network_id=net.id, name='s2-vm-' + region)
+    for n, (region, _az) in enumerate(PODS, 1):
+        ext, subnet, router, port = _local_gateway(
+            cloud, tenant, 's2', n, ext_types[n], '10.52.%d.0/24' % n)
         fip = tenant.create_ip(floating_network_id=ext.id, port_id=port.id)
         made[region] = ext, subnet, router, port, fip
     for region, (ext, subnet, router, port, fip) in made.items():
@@ -78,16 +101,67 @@ def test_an_external_network_per_pod(cloud, tenant):
 
     for region, (ext, subnet, router, port, fip) in made.items():
         tenant.delete_ip(fip)
-        tenant.remove_interface_from_router(router, subnet_id=subnet.id)
-        tenant.update_router(router, external_gateway_info={})
-        tenant.delete_router(router)
-        cloud.tenant(TENANT, region).network.delete_port(port)
-    for region, (ext, subnet, router, port, fip) in made.items():
         wait_jobs(cloud, router.id)
-        assert bottom(cloud, region, router.id) is None
         assert _bottom_fips(cloud, region, fip.id) == []
-        admin.delete_network(ext)
-        lc.wait_gone(cloud, 'network', ext.id, [region])
+        _drop_local_gateway(cloud, tenant, region, (ext, subnet, router,
+                                                    port))
+
+
+def test_north_south_per_pod_and_east_west_over_a_third_router(cloud,
+                                                              tenant):
+    """R1 and R2 carry each pod's north-south and hold their subnets'
+    gateway IPs; R3, on a port of each subnet, joins the pods over the
+    bridge. Each local router routes the other pod's subnet via R3's IP
+    on its own subnet, so VM to VM goes via R3 and out via R1/R2."""
+    ext_type = {1: ('vlan', 'extern', '163.3.163.0/24'),
+                2: ('vlan', 'extern', '163.3.164.0/24')}
+    pods = {region: _local_gateway(cloud, tenant, 's3', n, ext_type[n],
+                                   '10.55.%d.0/24' % n)
+            for n, (region, _az) in enumerate(PODS, 1)}
+    r3 = tenant.create_router(name='s3-R3')
+    r3_ports = {}
+    for region, (_ext, subnet, _router, _port) in pods.items():
+        r3_ports[region] = tenant.create_port(
+            network_id=subnet.network_id, name='s3-r3-' + region)
+        tenant.add_interface_to_router(r3, port_id=r3_ports[region].id)
+    for _ext, _subnet, router, _port in pods.values():
+        wait_jobs(cloud, router.id)
+    wait_jobs(cloud, r3.id)
+
+    _net, bridge_subnet = central_bridge(cloud, TENANT)
+    assert bridge_subnet is not None
+    for region, (ext, subnet, router, _port) in pods.items():
+        other = 'Pod2' if region == 'Pod1' else 'Pod1'
+        other_subnet = pods[other][1]
+        r3_ip = r3_ports[region].fixed_ips[0]['ip_address']
+        # R3's piece: on the subnet at its port's IP, on the bridge, and
+        # routing the other pod's subnet over the bridge.
+        piece, ifaces = bottom(cloud, region, r3.id)
+        assert ifaces[subnet.id] == r3_ip
+        assert bridge_subnet.id in ifaces
+        assert [r['destination'] for r in piece.routes] == [
+            other_subnet.cidr]
+        # The local router keeps the gateway IP and north-south, and
+        # sends the other pod's subnet to R3.
+        local, local_ifaces = bottom(cloud, region, router.id)
+        assert local_ifaces == {subnet.id: subnet.gateway_ip}
+        assert local.external_gateway_info['network_id'] == ext.id
+        assert local.routes == [{'destination': other_subnet.cidr,
+                                 'nexthop': r3_ip}]
+        assert bottom(cloud, other, router.id) is None
+
+    # R3 leaves: the local routers' routes to it go too.
+    for region, port in r3_ports.items():
+        tenant.remove_interface_from_router(r3, port_id=port.id)
+    tenant.delete_router(r3)
+    wait_jobs(cloud, r3.id)
+    for region, (_ext, _subnet, router, _port) in pods.items():
+        wait_jobs(cloud, router.id)
+        assert bottom(cloud, region, router.id)[0].routes == []
+        assert bottom(cloud, region, r3.id) is None
+    for region, made in pods.items():
+        tenant.delete_port(r3_ports[region])
+        _drop_local_gateway(cloud, tenant, region, made)
 
 
 def test_direct_provider_network_per_pod(cloud, tenant):

@@ -58,6 +58,7 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         info = super().add_router_interface(context, router_id,
                                             interface_info)
         self._sync(context, router_id, info.get('project_id'))
+        self._sync_siblings(context, router_id)
         return info
 
     def remove_router_interface(self, context, router_id, interface_info):
@@ -65,11 +66,34 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                                                interface_info)
         self._sync(context, router_id, info.get('project_id'))
         core = directory.get_plugin()
+        self._sync_siblings(context, router_id, [
+            s for s in info.get('subnet_ids') or [info.get('subnet_id')]
+            if s])
         for subnet_id in info.get('subnet_ids') or [info.get('subnet_id')]:
             if subnet_id:
                 core.reserve_gateway(context, core.get_subnet(
                     context.elevated(), subnet_id))
         return info
+
+    def _sync_siblings(self, context, router_id, left_subnets=()):
+        """Routers sharing a subnet with this one route to what it reaches
+        (``sync.router._sibling_routes``): they follow its interfaces."""
+        core = directory.get_plugin()
+        admin = context.elevated()
+        owner = [constants.DEVICE_OWNER_ROUTER_INTF]
+        subnets = set(left_subnets)
+        for port in core.get_ports(admin, filters={
+                'device_id': [router_id], 'device_owner': owner}):
+            subnets.update(ip['subnet_id'] for ip in port['fixed_ips'])
+        if not subnets:
+            return
+        siblings = {port['device_id']: port['project_id']
+                    for port in core.get_ports(admin, filters={
+                        'device_owner': owner,
+                        'fixed_ips': {'subnet_id': sorted(subnets)}})
+                    if port['device_id'] != router_id}
+        for sibling, project_id in siblings.items():
+            self._sync(context, sibling, project_id)
 
     def create_router(self, context, router):
         reach.check_gateway(context, router['router'],

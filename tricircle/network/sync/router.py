@@ -8,6 +8,8 @@ running it twice, or after a crash half-way, ends in the same state:
 - with two or more pods, one port per bottom router on the tenant's bridge
   network, and extra routes ``destination: a subnet living in another pod,
   nexthop: that pod's bridge IP`` next to the tenant's own routes;
+- on a subnet whose gateway IP it holds, routes to what another router on
+  that subnet (by a port IP) reaches, via that IP (``_sibling_routes``);
 - with an external gateway, the gateway pod's bottom router carries it
   and the other pods reach it over a north-south bridge (``north_south``);
   the router's floating IPs are mapped there (``floatingips``);
@@ -51,6 +53,47 @@ def _desired(central, router_id, pods):
                     pods):
                 wanted.setdefault(pod['pod_id'], []).append(subnet)
     return wanted, by_port
+
+
+def _sibling_routes(central, router_id, desired, by_port):
+    """``{pod_id: [route]}`` for a router holding a subnet's gateway IP
+    (its VMs' default gateway) while another router is on the same subnet
+    by a port IP: the subnets that other router reaches, and this one does
+    not hold in that pod, go via that port IP. This is how a local router
+    R1 carrying north-south sends east-west traffic to a spanning R3
+    (the networking guide's "several north-south gateways with east-west
+    enabled")."""
+    routes = {}
+    for pod_id, subnets in desired.items():
+        here = {s.id for s in subnets}
+        for subnet in subnets:
+            if subnet.id in by_port:
+                continue  # not the gateway here: VMs do not route via it
+            for port in central.ports(
+                    network_id=subnet.network_id,
+                    device_owner=constants.DEVICE_OWNER_ROUTER_INTF):
+                if port.device_id == router_id:
+                    continue
+                via = next((ip['ip_address'] for ip in port.fixed_ips
+                            if ip['subnet_id'] == subnet.id), None)
+                if via is None or via == subnet.gateway_ip:
+                    continue
+                for cidr in _reach(central, port.device_id, here):
+                    routes.setdefault(pod_id, {}).setdefault(cidr, via)
+    return {pod_id: [{'destination': cidr, 'nexthop': via}
+                     for cidr, via in found.items()]
+            for pod_id, found in routes.items()}
+
+
+def _reach(central, router_id, excluded):
+    """CIDRs of a router's interface subnets, but those in ``excluded``."""
+    cidrs = set()
+    for port in central.ports(device_id=router_id,
+                              device_owner=constants.DEVICE_OWNER_ROUTER_INTF):
+        for ip in port.fixed_ips:
+            if ip['subnet_id'] not in excluded:
+                cidrs.add(central.get_subnet(ip['subnet_id']).cidr)
+    return sorted(cidrs)
 
 
 def _bottom_router(conn, router_id):
@@ -235,6 +278,9 @@ class Plan:
         pod_list = list(pods.values())
         self.desired, self.by_port = (
             _desired(central, router_id, pod_list) if self.top else ({}, {}))
+        self.siblings = (_sibling_routes(central, router_id, self.desired,
+                                         self.by_port)
+                         if self.top else {})
         self.gateway = (north_south.Gateway.of(central, self.top, pod_list)
                         if self.top else None)
         self.router_pods = set(self.desired) | (
@@ -266,7 +312,11 @@ class Plan:
             local += [s.cidr for s in self.gateway.subnets]
             for other, ip in ns_ips.items():
                 via.setdefault(other, ip)
-        return _routes(self.top, pod_id, self.desired, via, local)
+        routes = _routes(self.top, pod_id, self.desired, via, local)
+        taken = {r['destination'] for r in routes}
+        routes += [r for r in self.siblings.get(pod_id, [])
+                   if r['destination'] not in taken]
+        return sorted(routes, key=lambda r: (r['destination'], r['nexthop']))
 
 
 def setup(router_id, project_id=None):
