@@ -16,6 +16,8 @@ Each ends with a teardown that leaves nothing in any pod.
 import openstack.exceptions as os_exc
 import pytest
 
+from tests.conftest import eventually
+from tests.conftest import run_tricircle
 from tests.network.helpers import bottom
 from tests.network.helpers import central_bridge
 from tests.network.helpers import wait_jobs
@@ -28,6 +30,11 @@ PODS = (('Pod1', 'az1'), ('Pod2', 'az2'))
 @pytest.fixture(scope='module')
 def tenant(cloud):
     return cloud.tenant(TENANT).network
+
+
+def _audit(cloud, *extra):
+    return run_tricircle('audit', '--dir', cloud.state['dir'], '--project',
+                         TENANT, *extra)
 
 
 def _bottom_fips(cloud, region, top_id):
@@ -149,6 +156,19 @@ def test_north_south_per_pod_and_east_west_over_a_third_router(cloud,
         assert local.routes == [{'destination': other_subnet.cidr,
                                  'nexthop': r3_ip}]
         assert bottom(cloud, other, router.id) is None
+
+    # The audit agrees, and finds a sibling route removed behind its back.
+    eventually(lambda: _audit(cloud).returncode == 0, 'audit clean')
+    r1 = pods['Pod1'][2]
+    cloud.pods['Pod1'].network.update_router(r1.id, routes=[])
+    found = _audit(cloud)
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert 'routes' in found.stdout and 'different' in found.stdout
+    assert pods['Pod2'][1].cidr in found.stdout
+    assert _audit(cloud, '--fix').returncode == 0
+    wait_jobs(cloud, r1.id)
+    assert [r['destination'] for r in bottom(cloud, 'Pod1', r1.id)[
+        0].routes] == [pods['Pod2'][1].cidr]
 
     # R3 leaves: the local routers' routes to it go too.
     for region, port in r3_ports.items():
