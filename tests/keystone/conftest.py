@@ -18,6 +18,7 @@ from tricircle.sandbox import keystone
 BIN = os.path.dirname(sys.executable)
 JOB_TIMEOUT = 90
 TENANTS = {'alice': 'tenant-a', 'bob': 'tenant-b'}
+REUSE_ENV = 'TRICIRCLE_TEST_KEYSTONE_SANDBOX'
 
 
 class KeystoneCloud:
@@ -97,10 +98,21 @@ class KeystoneCloud:
 def ks_cloud(tmp_path_factory):
     """One Keystone sandbox (2 pods, 1 XJob, and compute: Nova, Placement,
     Cinder, Glance) for every Keystone test, in every module: starting one
-    costs two to four minutes."""
-    sandbox_dir = tmp_path_factory.mktemp('keystone-sandbox')
-    state = conftest.start_sandbox(sandbox_dir, 2, '--keystone', '--compute',
-                                   '--timeout', '480', timeout=720)
+    costs two to four minutes.
+
+    ``$TRICIRCLE_TEST_KEYSTONE_SANDBOX`` names a folder whose sandbox (up
+    with --keystone --compute) the tests use as it is, neither started nor
+    stopped."""
+    existing = os.environ.get(REUSE_ENV)
+    if existing:
+        sandbox_dir = None
+        with open(os.path.join(existing, 'sandbox.json')) as f:
+            state = json.load(f)
+    else:
+        sandbox_dir = tmp_path_factory.mktemp('keystone-sandbox')
+        state = conftest.start_sandbox(sandbox_dir, 2, '--keystone',
+                                       '--compute', '--timeout', '480',
+                                       timeout=720)
     old = os.environ.get('OS_CLIENT_CONFIG_FILE')
     os.environ['OS_CLIENT_CONFIG_FILE'] = state['auth']['clouds_yaml']
     try:
@@ -110,4 +122,6 @@ def ks_cloud(tmp_path_factory):
             os.environ.pop('OS_CLIENT_CONFIG_FILE', None)
         else:
             os.environ['OS_CLIENT_CONFIG_FILE'] = old
-        conftest.run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir))
+        if sandbox_dir is not None:
+            conftest.run_tricircle('sandbox', 'down', '--dir',
+                                   str(sandbox_dir))

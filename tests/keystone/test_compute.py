@@ -11,10 +11,6 @@ import pytest
 from tests.conftest import eventually
 
 
-def _ids(rows):
-    return {row['ID'] for row in rows}
-
-
 def test_catalog_lists_every_pods_compute(ks_cloud):
     catalog = {entry['Type']: entry for entry in ks_cloud.cli(
         'tenant-a', 'catalog', 'list', '-f', 'json')}
@@ -34,51 +30,50 @@ def names():
 
 
 def test_server_and_volume_through_pod1(ks_cloud, names):
-    cli = ks_cloud.cli
-    pod1 = ('--os-region-name', 'Pod1')
-    net = cli('tenant-a', 'network', 'create', '--availability-zone-hint',
-              'az1', names['net'], '-f', 'json')
-    cli('tenant-a', 'subnet', 'create', '--network', names['net'],
-        '--subnet-range', '10.96.0.0/24', names['subnet'], '-f', 'json')
+    """The openstack CLI for the boot by network name (the look-up the pod
+    answers by pulling); openstacksdk, as the same tenant with a real
+    token, for the rest (each CLI run costs seconds of start-up)."""
+    alice = ks_cloud.conn('alice')
+    pod1 = ks_cloud.conn('alice', 'Pod1')
+    net = alice.network.create_network(name=names['net'],
+                                       availability_zone_hints=['az1'])
+    subnet = alice.network.create_subnet(network_id=net.id, ip_version=4,
+                                         cidr='10.96.0.0/24',
+                                         name=names['subnet'])
 
     # By name, in the pod's region: the pod pulls the network from central.
-    server = cli('tenant-a', *pod1, 'server', 'create', '--flavor', '1',
-                 '--image', 'tiny', '--network', names['net'],
-                 '--availability-zone', 'az1', '--wait', names['vm'],
-                 '-f', 'json')
+    server = ks_cloud.cli(
+        'tenant-a', '--os-region-name', 'Pod1', 'server', 'create',
+        '--flavor', '1', '--image', 'tiny', '--network', names['net'],
+        '--availability-zone', 'az1', '--wait', names['vm'], '-f', 'json')
     assert server['status'] == 'ACTIVE', server
     assert server['OS-EXT-AZ:availability_zone'] == 'az1'
-    (port,) = cli('admin', 'port', 'list', '--device-id', server['id'],
-                  '--long', '-f', 'json')
-    top = cli('admin', 'port', 'show', port['ID'], '-f', 'json')
-    assert top['binding_host_id'] == 'pod1-compute'
-    assert top['device_owner'] == 'compute:az1'
-    assert top['network_id'] == net['id']
+    (port,) = ks_cloud.conn().network.ports(device_id=server['id'])
+    assert port.binding_host_id == 'pod1-compute'
+    assert port.device_owner == 'compute:az1'
+    assert port.network_id == net.id
 
-    volume = cli('tenant-a', *pod1, 'volume', 'create', '--size', '1',
-                 '--availability-zone', 'az1', names['vol'], '-f', 'json')
+    volume = pod1.block_storage.create_volume(
+        size=1, availability_zone='az1', name=names['vol'])
 
     def status(want):
-        shown = cli('tenant-a', *pod1, 'volume', 'show', volume['id'],
-                    '-f', 'json')
-        return shown if shown['status'] == want else None
-    assert eventually(lambda: status('available'), 'volume available')[
-        'availability_zone'] == 'az1'
-    cli('tenant-a', *pod1, 'server', 'add', 'volume', names['vm'],
-        names['vol'], '-f', 'json')
+        shown = pod1.block_storage.get_volume(volume.id)
+        return shown if shown.status == want else None
+    assert eventually(lambda: status('available'), 'volume available')\
+        .availability_zone == 'az1'
+    pod1.compute.create_volume_attachment(server['id'], volume_id=volume.id)
     attached = eventually(lambda: status('in-use'), 'volume in use')
-    assert [a['server_id'] for a in attached['attachments']] == [
-        server['id']]
-    cli('tenant-a', *pod1, 'server', 'remove', 'volume', names['vm'],
-        names['vol'])
+    assert [a['server_id'] for a in attached.attachments] == [server['id']]
+    pod1.compute.delete_volume_attachment(server['id'], volume.id)
     eventually(lambda: status('available'), 'volume detached')
 
-    cli('tenant-a', *pod1, 'server', 'delete', '--wait', names['vm'])
-    cli('tenant-a', *pod1, 'volume', 'delete', volume['id'])
-    eventually(lambda: volume['id'] not in _ids(cli(
-        'tenant-a', *pod1, 'volume', 'list', '-f', 'json')), 'volume gone')
+    booted = pod1.compute.get_server(server['id'])
+    pod1.compute.delete_server(booted)
+    pod1.compute.wait_for_delete(booted, interval=0.5, wait=120)
+    pod1.block_storage.delete_volume(volume)
+    pod1.block_storage.wait_for_delete(volume, interval=0.5, wait=120)
     for region in ('CentralRegion', 'Pod1'):
-        assert cli('admin', '--os-region-name', region, 'port', 'list',
-                   '--device-id', server['id'], '-f', 'json') == []
-    cli('tenant-a', 'subnet', 'delete', names['subnet'])
-    cli('tenant-a', 'network', 'delete', names['net'])
+        assert list(ks_cloud.conn('admin', region).network.ports(
+            device_id=server['id'])) == []
+    alice.network.delete_subnet(subnet)
+    alice.network.delete_network(net)

@@ -80,7 +80,12 @@ def _drop_local_gateway(cloud, tenant, region, made):
     lc.wait_gone(cloud, 'network', ext.id, [region])
 
 
-def test_an_external_network_per_pod(cloud, tenant):
+@pytest.fixture(scope='module')
+def gateways(cloud, tenant):
+    """Per pod an external network (VLAN in Pod1, flat in Pod2), a local
+    router R<n> with its gateway there and a subnet, a VM port and a
+    floating IP: ``{region: (ext, subnet, router, port, fip)}``. Shared
+    by the two scenarios built on it, and torn down to nothing after."""
     ext_types = {1: ('vlan', 'extern', '163.3.161.0/24'),
                  2: ('flat', 'extern-flat-s2', '163.3.162.0/24')}
     made = {}
@@ -89,8 +94,19 @@ def test_an_external_network_per_pod(cloud, tenant):
             cloud, tenant, 's2', n, ext_types[n], '10.52.%d.0/24' % n)
         fip = tenant.create_ip(floating_network_id=ext.id, port_id=port.id)
         made[region] = ext, subnet, router, port, fip
-    for region, (ext, subnet, router, port, fip) in made.items():
+    for _ext, _subnet, router, _port, _fip in made.values():
         wait_jobs(cloud, router.id)
+    yield made
+    for region, (ext, subnet, router, port, fip) in made.items():
+        tenant.delete_ip(fip)
+        wait_jobs(cloud, router.id)
+        assert _bottom_fips(cloud, region, fip.id) == []
+        _drop_local_gateway(cloud, tenant, region, (ext, subnet, router,
+                                                    port))
+
+
+def test_an_external_network_per_pod(cloud, gateways):
+    for region, (ext, subnet, router, port, fip) in gateways.items():
         other = 'Pod2' if region == 'Pod1' else 'Pod1'
         piece, ifaces = bottom(cloud, region, router.id)
         assert ifaces == {subnet.id: subnet.gateway_ip}
@@ -106,25 +122,14 @@ def test_an_external_network_per_pod(cloud, tenant):
         assert _bottom_fips(cloud, other, fip.id) == []
     assert central_bridge(cloud, TENANT) == (None, None)
 
-    for region, (ext, subnet, router, port, fip) in made.items():
-        tenant.delete_ip(fip)
-        wait_jobs(cloud, router.id)
-        assert _bottom_fips(cloud, region, fip.id) == []
-        _drop_local_gateway(cloud, tenant, region, (ext, subnet, router,
-                                                    port))
 
-
-def test_north_south_per_pod_and_east_west_over_a_third_router(cloud,
-                                                              tenant):
+def test_north_south_per_pod_and_east_west_over_a_third_router(
+        cloud, tenant, gateways):
     """R1 and R2 carry each pod's north-south and hold their subnets'
     gateway IPs; R3, on a port of each subnet, joins the pods over the
     bridge. Each local router routes the other pod's subnet via R3's IP
     on its own subnet, so VM to VM goes via R3 and out via R1/R2."""
-    ext_type = {1: ('vlan', 'extern', '163.3.163.0/24'),
-                2: ('vlan', 'extern', '163.3.164.0/24')}
-    pods = {region: _local_gateway(cloud, tenant, 's3', n, ext_type[n],
-                                   '10.55.%d.0/24' % n)
-            for n, (region, _az) in enumerate(PODS, 1)}
+    pods = {region: made[:4] for region, made in gateways.items()}
     r3 = tenant.create_router(name='s3-R3')
     r3_ports = {}
     for region, (_ext, subnet, _router, _port) in pods.items():
@@ -179,9 +184,8 @@ def test_north_south_per_pod_and_east_west_over_a_third_router(cloud,
         wait_jobs(cloud, router.id)
         assert bottom(cloud, region, router.id)[0].routes == []
         assert bottom(cloud, region, r3.id) is None
-    for region, made in pods.items():
+    for region in pods:
         tenant.delete_port(r3_ports[region])
-        _drop_local_gateway(cloud, tenant, region, made)
 
 
 def test_direct_provider_network_per_pod(cloud, tenant):
