@@ -6,6 +6,8 @@ both pods, what would take it outside its pod, and changes nothing."""
 import openstack.exceptions as os_exc
 import pytest
 
+from tests.conftest import eventually
+from tests.conftest import run_tricircle
 from tests.network.helpers import bottom
 from tests.network.helpers import central_bridge
 from tests.network.helpers import make_external
@@ -64,6 +66,9 @@ def test_router_hinted_to_a_pod_lives_there_only(cloud, tenant, ext1):
     assert tenant.get_router(router.id).availability_zones == ['az1']
     assert [r['pod_id'] for r in cloud.routings(top_id=router.id)] == [
         cloud.pod_ids['Pod1']]
+    eventually(lambda: run_tricircle(
+        'audit', '--dir', cloud.state['dir'], '--project',
+        TENANT).returncode == 0, 'audit clean')
 
     # Torn down on central, gone from Pod1 with nothing left behind.
     tenant.remove_interface_from_router(router, subnet_id=subnet.id)

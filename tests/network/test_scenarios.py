@@ -121,6 +121,7 @@ def test_an_external_network_per_pod(cloud, gateways):
         assert bfip.port_id == port.id
         assert _bottom_fips(cloud, other, fip.id) == []
     assert central_bridge(cloud, TENANT) == (None, None)
+    eventually(lambda: _audit(cloud).returncode == 0, 'audit clean')
 
 
 def test_north_south_per_pod_and_east_west_over_a_third_router(
@@ -229,6 +230,7 @@ def test_direct_provider_network_per_pod(cloud, tenant):
         assert 400 <= caught.value.status_code < 500
     assert {r['pod_id'] for r in cloud.routings(top_id=cross.id)} == {
         cloud.pod_ids['Pod1'], cloud.pod_ids['Pod2']}
+    eventually(lambda: _audit(cloud).returncode == 0, 'audit clean')
 
     for region, (provider, nics) in made.items():
         for nic in nics:
