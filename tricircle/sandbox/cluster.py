@@ -127,7 +127,7 @@ def _write_configs(layout, neutron_options):
         kwargs['extra'] = _with_keystone(kwargs.get('extra'), layout)
         state_dir = os.path.join(layout['dir'], server['region_name'])
         server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
-    keystone_mode = layout['auth']['type'] == 'password'
+    keystone_mode = keystone.enabled(layout)
     configs.write_tricircle_conf(
         layout['dir'], int(layout['admin_api'].rsplit(':', 1)[1]),
         [] if keystone_mode else
@@ -195,7 +195,7 @@ def _warm_up(layout):
 def session(state, user=keystone.ADMIN_USER, timeout=30):
     """A keystoneauth session acting as ``user`` (admin by default) of a
     Keystone sandbox, or sending no token to a noauth one."""
-    if state.get('auth', {}).get('type') == 'password':
+    if keystone.enabled(state):
         return keystone.session(state['auth'], user, timeout)
     return ks_session.Session(auth=noauth.NoAuth(), timeout=timeout)
 

@@ -222,6 +222,11 @@ def start(layout, records):
     return record
 
 
+def enabled(state):
+    """Whether a sandbox's layout or state (sandbox.json) runs Keystone."""
+    return state.get('auth', {}).get('type') == 'password'
+
+
 def credentials(auth, user):
     """keystoneauth/openstacksdk password arguments of a sandbox user."""
     return dict(auth['users'][user], auth_url=auth['auth_url'],
@@ -281,6 +286,12 @@ class Identity:
             'name': name, 'password': password, 'domain_id': 'default',
             'default_project_id': project_id}}).json()['user']
 
+    def service_project(self):
+        return self.ensure('projects', 'project', {
+            'name': SERVICE_PROJECT, 'domain_id': 'default',
+            'description': 'Service users of the sandbox'},
+            name=SERVICE_PROJECT, domain_id='default')
+
     def ensure_service_user(self, name, password, project_id):
         """A user of the service project holding ``admin`` (central must
         accept ports with given ids, IPs and MACs in any project; Nova
@@ -330,10 +341,7 @@ def register(layout):
     for interface in INTERFACES:
         ident.set_endpoint(tricircle['id'], constants.CENTRAL_REGION,
                            interface, layout['admin_api'])
-    service = ident.ensure('projects', 'project', {
-        'name': SERVICE_PROJECT, 'domain_id': 'default',
-        'description': 'Service users of the sandbox'},
-        name=SERVICE_PROJECT, domain_id='default')
+    service = ident.service_project()
     ident.ensure_service_user(SERVICE_USER, known[SERVICE_USER],
                               service['id'])
     auth['users'][SERVICE_USER] = {'username': SERVICE_USER,

@@ -66,13 +66,12 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                                                interface_info)
         self._sync(context, router_id, info.get('project_id'))
         core = directory.get_plugin()
-        self._sync_siblings(context, router_id, [
-            s for s in info.get('subnet_ids') or [info.get('subnet_id')]
-            if s])
-        for subnet_id in info.get('subnet_ids') or [info.get('subnet_id')]:
-            if subnet_id:
-                core.reserve_gateway(context, core.get_subnet(
-                    context.elevated(), subnet_id))
+        left = [s for s in info.get('subnet_ids') or [info.get('subnet_id')]
+                if s]
+        self._sync_siblings(context, router_id, left)
+        for subnet_id in left:
+            core.reserve_gateway(context, core.get_subnet(
+                context.elevated(), subnet_id))
         return info
 
     def _sync_siblings(self, context, router_id, left_subnets=()):

@@ -46,15 +46,14 @@ def _check(router, network, what):
     where = ('router %s is kept to %s by its availability_zone_hints %s'
              % (router.get('id') or router.get('name') or '(new)',
                 _names(allowed), ', '.join(router['availability_zone_hints'])))
-    if not network.get('availability_zone_hints') and not \
-            placement.network_pods(network):
+    network_pods = placement.network_pods(network)
+    if not network.get('availability_zone_hints') and not network_pods:
         raise n_exc.BadRequest(resource='router', msg=(
             '%s has no availability_zone_hints and may reach any pod, but '
             '%s; give the network the hint of those pods'
             % (what, where)))
     ids = {p['pod_id'] for p in allowed}
-    outside = [p for p in placement.network_pods(network)
-               if p['pod_id'] not in ids]
+    outside = [p for p in network_pods if p['pod_id'] not in ids]
     if outside:
         raise n_exc.BadRequest(resource='router', msg=(
             '%s lives in %s, but %s' % (what, _names(outside), where)))

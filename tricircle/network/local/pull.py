@@ -28,6 +28,7 @@ from tricircle.common import exceptions as t_common_exc
 from tricircle.network import attributes
 from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
+from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
 
 LOG = logging.getLogger(__name__)
@@ -117,8 +118,7 @@ class PullMixin:
         return {top['id']: top for top in found
                 if (top.get('shared') or
                     top.get('project_id') == context.project_id) and
-                not (top.get('name') or '').startswith(
-                    (constants.BRIDGE_PREFIX, constants.NS_BRIDGE_PREFIX))}
+                not bridge.is_bridge(top.get('name'))}
 
     @staticmethod
     def _held_networks(context, ids):

@@ -38,7 +38,7 @@ def ns_name_of(router_id):
 
 def _free_cidr(central, pool, prefixlen):
     used = [netaddr.IPNetwork(s.cidr) for s in central.subnets()
-            if (s.name or '').startswith((PREFIX, NS_PREFIX))]
+            if is_bridge(s.name)]
     pool = netaddr.IPNetwork(pool)
     for candidate in pool.subnet(prefixlen):
         if not any(candidate in u or u in candidate for u in used):

@@ -63,7 +63,7 @@ def _sibling_routes(central, router_id, desired, by_port):
     R1 carrying north-south sends east-west traffic to a spanning R3
     (the networking guide's "several north-south gateways with east-west
     enabled")."""
-    routes = {}
+    routes, reached = {}, {}
     for pod_id, subnets in desired.items():
         here = {s.id for s in subnets}
         for subnet in subnets:
@@ -78,22 +78,23 @@ def _sibling_routes(central, router_id, desired, by_port):
                             if ip['subnet_id'] == subnet.id), None)
                 if via is None or via == subnet.gateway_ip:
                     continue
-                for cidr in _reach(central, port.device_id, here):
-                    routes.setdefault(pod_id, {}).setdefault(cidr, via)
+                if port.device_id not in reached:
+                    reached[port.device_id] = _reach(central, port.device_id)
+                for subnet_id, cidr in reached[port.device_id]:
+                    if subnet_id not in here:
+                        routes.setdefault(pod_id, {}).setdefault(cidr, via)
     return {pod_id: [{'destination': cidr, 'nexthop': via}
                      for cidr, via in found.items()]
             for pod_id, found in routes.items()}
 
 
-def _reach(central, router_id, excluded):
-    """CIDRs of a router's interface subnets, but those in ``excluded``."""
-    cidrs = set()
-    for port in central.ports(device_id=router_id,
-                              device_owner=constants.DEVICE_OWNER_ROUTER_INTF):
-        for ip in port.fixed_ips:
-            if ip['subnet_id'] not in excluded:
-                cidrs.add(central.get_subnet(ip['subnet_id']).cidr)
-    return sorted(cidrs)
+def _reach(central, router_id):
+    """``[(subnet_id, cidr)]`` of a router's interfaces."""
+    subnet_ids = {ip['subnet_id'] for port in central.ports(
+        device_id=router_id, device_owner=constants.DEVICE_OWNER_ROUTER_INTF)
+        for ip in port.fixed_ips}
+    return sorted((subnet_id, central.get_subnet(subnet_id).cidr)
+                  for subnet_id in subnet_ids)
 
 
 def _bottom_router(conn, router_id):

@@ -17,8 +17,7 @@ from tricircle.common import constants
 from tricircle.sandbox import keystone
 
 USERS = ('nova', 'placement', 'cinder', 'glance')
-# (service type, name, description); the endpoint of each pod comes from
-# ENDPOINTS below.
+# (service type, name, description); each region's URLs: _endpoints().
 SERVICES = (('compute', 'nova', 'Nova of each pod'),
             ('placement', 'placement', 'Placement of each pod'),
             ('volumev3', 'cinderv3', 'Cinder of each pod'),
@@ -39,9 +38,7 @@ def register(layout):
     auth = layout['auth']
     known = keystone.passwords(layout['dir'], USERS)
     ident = keystone.Identity(keystone.session(auth))
-    project = ident.ensure('projects', 'project', {
-        'name': keystone.SERVICE_PROJECT, 'domain_id': 'default'},
-        name=keystone.SERVICE_PROJECT, domain_id='default')
+    project = ident.service_project()
     users = {}
     for name in USERS:
         ident.ensure_service_user(name, known[name], project['id'])

@@ -30,13 +30,9 @@ def session(headers=None, timeout=30):
     return ks_session.Session(timeout=timeout, additional_headers=headers)
 
 
-def _keystone(state):
-    return state.get('auth', {}).get('type') == 'password'
-
-
 def _admin(state, service_type, region, noauth_headers, endpoint,
            headers=None):
-    if _keystone(state):
+    if keystone.enabled(state):
         return adapter.Adapter(keystone.session(state['auth']),
                                service_type=service_type, interface='public',
                                region_name=region,

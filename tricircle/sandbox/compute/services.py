@@ -27,6 +27,7 @@ from tricircle.sandbox.compute import catalog
 from tricircle.sandbox.compute import clients
 from tricircle.sandbox.compute import configs as cc
 from tricircle.sandbox.compute import rabbitmq
+from tricircle.sandbox import keystone
 from tricircle.sandbox import processes
 
 RUNNER = 'tricircle.sandbox.compute.runner'
@@ -247,7 +248,7 @@ def _cinder(starter, pod, folder):
 
 def _auth(layout):
     """The services' auth sections in Keystone mode, else None."""
-    if layout['auth']['type'] == 'password':
+    if keystone.enabled(layout):
         return catalog.ServiceAuth(layout)
     return None
 
