@@ -46,6 +46,6 @@ def db(migrated_url):
     core.configure(migrated_url)
     yield migrated_url
     with core.writer() as session:
-        for model in (models.ResourceRouting, models.AsyncJobLog,
-                      models.AsyncJob, models.Pod):
+        for model in (models.ResourceRouting, models.PodBinding,
+                      models.AsyncJobLog, models.AsyncJob, models.Pod):
             session.query(model).delete()

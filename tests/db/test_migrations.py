@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from tricircle.db import migration
 from tricircle.db import models
 
-TABLES = {'pods', 'resource_routings', 'async_jobs', 'async_job_logs'}
+TABLES = {'pods', 'resource_routings', 'async_jobs', 'async_job_logs',
+          'pod_bindings'}
 
 
 def _db_manage(*args):

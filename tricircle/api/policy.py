@@ -2,8 +2,9 @@
 extension, with their defaults in code.
 
 Everything the Admin API serves manages the whole cloud (pods, routings,
-jobs, which name every tenant's resources), so every rule defaults to admin
-only; a tenant learns about its own resources from central Neutron instead.
+jobs, bindings, which name every tenant's resources), so every rule
+defaults to admin only; a tenant learns about its own resources from
+central Neutron instead.
 Operators may loosen rules in policy.yaml. Samples: ``etc/*.sample``, made
 by ``oslopolicy-sample-generator --namespace tricircle`` (Admin API) and
 ``--namespace tricircle-neutron`` (central Neutron).
@@ -56,10 +57,21 @@ _JOB_RULES = _crud('jobs', '/v1.0/jobs', [
     ('delete', 'DELETE', '/{id}', 'Delete a job that is not running.'),
 ])
 
+_BINDING_RULES = _crud('bindings', '/v1.0/bindings', [
+    ('create', 'POST', '', 'Bind a project to a pod of an availability '
+                           'zone.'),
+    ('list', 'GET', '', 'List tenant-pod bindings.'),
+    ('show', 'GET', '/{id}', 'Show a tenant-pod binding.'),
+    ('update', 'PUT', '/{id}', 'Move a binding to another pod of its '
+                               'availability zone.'),
+    ('delete', 'DELETE', '/{id}', 'Delete a tenant-pod binding.'),
+])
+
 
 def list_rules():
     """Every default rule; the ``oslo.policy.policies`` entry point."""
-    return _BASE + _POD_RULES + _ROUTING_RULES + _JOB_RULES
+    return (_BASE + _POD_RULES + _ROUTING_RULES + _JOB_RULES +
+            _BINDING_RULES)
 
 
 # Central Neutron: the central L3 plugin makes a floating IP's status

@@ -69,13 +69,23 @@ class CentralPodExists(Conflict):
 
 
 class PodInUse(Conflict):
-    message = ('Pod %(pod_id)s still has %(count)d resource routing(s); '
-               'delete them first.')
+    message = ('Pod %(pod_id)s still has %(users)s; delete them (or move '
+               'the bindings to another pod) first.')
 
 
 class DuplicateRouting(Conflict):
     message = ('A routing for top_id %(top_id)s, pod %(pod_id)s and '
                'resource_type %(resource_type)s already exists.')
+
+
+class BindingNotFound(NotFound):
+    message = 'Pod binding %(binding_id)s could not be found.'
+
+
+class BindingExists(Conflict):
+    message = ('Project %(project_id)s is already bound to a pod in '
+               'availability zone %(az_name)s (binding %(binding_id)s); '
+               'move that binding instead.')
 
 
 class EndpointNotFound(NotFound):

@@ -17,7 +17,7 @@ ROUTING_FIELDS = ('top_id', 'bottom_id', 'pod_id', 'project_id',
                   'resource_type')
 
 
-def _paginate(query, key_column, limit=None, marker=None):
+def paginate(query, key_column, limit=None, marker=None):
     """Keyset pagination on a unique, ordered column."""
     query = query.order_by(key_column)
     if marker is not None:
@@ -70,7 +70,7 @@ def list_pods(ctx, filters=None, limit=None, marker=None):
         query = session.query(models.Pod)
         for key, value in (filters or {}).items():
             query = query.filter(getattr(models.Pod, key) == value)
-        query = _paginate(query, models.Pod.pod_id, limit, marker)
+        query = paginate(query, models.Pod.pod_id, limit, marker)
         return [pod.to_dict() for pod in query]
 
 
@@ -87,11 +87,27 @@ def delete_pod(ctx, pod_id):
         pod = session.get(models.Pod, pod_id)
         if pod is None:
             raise exc.PodNotFound(pod_id=pod_id)
-        count = session.query(models.ResourceRouting).filter_by(
-            pod_id=pod_id).count()
-        if count:
-            raise exc.PodInUse(pod_id=pod_id, count=count)
+        users = _users_of_pod(session, pod_id)
+        if users:
+            raise exc.PodInUse(pod_id=pod_id, users=' and '.join(users))
         session.delete(pod)
+        try:
+            session.flush()
+        except db_exc.DBReferenceError:
+            # A routing or binding written since the count above.
+            raise exc.PodInUse(pod_id=pod_id, users='routings or '
+                               'bindings made meanwhile')
+
+
+def _users_of_pod(session, pod_id):
+    """What would be left pointing at nowhere if the pod went."""
+    users = []
+    for model, what in ((models.ResourceRouting, 'resource routing'),
+                        (models.PodBinding, 'pod binding')):
+        count = session.query(model).filter_by(pod_id=pod_id).count()
+        if count:
+            users.append('%d %s(s)' % (count, what))
+    return users
 
 
 # -- resource routings -----------------------------------------------------
@@ -126,7 +142,7 @@ def list_routings(ctx, filters=None, limit=None, marker=None):
         for key, value in (filters or {}).items():
             query = query.filter(
                 getattr(models.ResourceRouting, key) == value)
-        query = _paginate(query, models.ResourceRouting.id, limit, marker)
+        query = paginate(query, models.ResourceRouting.id, limit, marker)
         return [r.to_dict() for r in query]
 
 

@@ -65,6 +65,38 @@ class ResourceRouting(BASE):
                 'updated_at': _iso(self.updated_at)}
 
 
+class PodBinding(BASE):
+    """The one pod of an availability zone that receives a project's new
+    servers and volumes there, so that they land together.
+
+    The unique (project_id, az_name) key is what makes two concurrent
+    first boots of a project agree on the pod. az_name is copied from the
+    pod at bind time so that the key needs no join.
+    """
+
+    __tablename__ = 'pod_bindings'
+    __table_args__ = (
+        sa.UniqueConstraint('project_id', 'az_name',
+                            name='uniq_pod_bindings0project_id0az_name'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    project_id = sa.Column(sa.String(255), nullable=False)
+    az_name = sa.Column(sa.String(255), nullable=False)
+    pod_id = sa.Column(sa.String(36), sa.ForeignKey('pods.pod_id'),
+                       nullable=False, index=True)
+    created_at = sa.Column(DateTime, nullable=False,
+                           default=timeutils.utcnow)
+    updated_at = sa.Column(DateTime, nullable=True,
+                           onupdate=timeutils.utcnow)
+
+    def to_dict(self):
+        return {'id': self.id, 'project_id': self.project_id,
+                'az_name': self.az_name, 'pod_id': self.pod_id,
+                'created_at': _iso(self.created_at),
+                'updated_at': _iso(self.updated_at)}
+
+
 class AsyncJob(BASE):
     """A unit of cross-pod work, leased by one XJob worker at a time."""
 

@@ -2,6 +2,7 @@
 
 import pecan
 
+from tricircle.api.controllers import bindings
 from tricircle.api.controllers import jobs
 from tricircle.api.controllers import pods
 from tricircle.api.controllers import routings
@@ -20,6 +21,7 @@ class V1Controller:
     pods = pods.PodsController()
     routings = routings.RoutingsController()
     jobs = jobs.JobsController()
+    bindings = bindings.BindingsController()
 
     @pecan.expose('json')
     def index(self):

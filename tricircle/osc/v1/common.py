@@ -1,5 +1,6 @@
-"""What the pod, routing and job commands share: output columns, the
-JSON-valued fields, id checks, pagination options and multi-id deletes.
+"""What the pod, routing, job and binding commands share: output columns,
+the JSON-valued fields, id checks, pagination options and multi-id
+deletes.
 
 OSC's conventions are followed so the commands read like the rest of the
 CLI: list headings are titles (``Region Name``), show keys the API's own
