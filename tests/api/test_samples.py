@@ -11,6 +11,7 @@ import pytest
 
 from tricircle.common import config
 from tricircle.common import opts
+from tricircle.gateway import opts as gateway_opts
 from tricircle.xjob import opts as xjob_opts
 
 BIN = os.path.dirname(sys.executable)
@@ -74,7 +75,10 @@ def test_every_option_is_listed_with_help():
             ('DEFAULT', config.api_opts), ('client', config.client_opts),
             ('tricircle', config.network_opts + config.bridge_opts +
              config.l2_opts),
-            ('xjob', xjob_opts.xjob_opts)]:
+            ('xjob', xjob_opts.xjob_opts),
+            ('nova_apigw', gateway_opts.nova_apigw_opts),
+            ('cinder_apigw', gateway_opts.cinder_apigw_opts),
+            ('gateway', gateway_opts.gateway_opts)]:
         for opt in module_opts:
             assert (group, opt.dest) in listed, (group, opt.dest)
     for (group, name), opt in listed.items():

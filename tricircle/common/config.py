@@ -25,9 +25,13 @@ api_opts = [
     cfg.StrOpt('auth_strategy', default='keystone',
                choices=[('keystone',
                          'validate tokens with keystonemiddleware'),
-                        ('noauth', 'no authentication; every caller is an '
-                                   'admin (one-machine sandbox only)')],
-               help='How the Admin API authenticates its callers.'),
+                        ('noauth', 'no authentication (one-machine '
+                                   'sandbox only): the Admin API takes '
+                                   'every caller as an admin, the API '
+                                   'gateways take the identity the '
+                                   'request\'s headers name')],
+               help='How the Admin API and the API gateways authenticate '
+                    'their callers.'),
 ]
 
 client_opts = [

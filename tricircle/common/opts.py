@@ -10,6 +10,7 @@ import itertools
 from oslo_config import cfg
 
 from tricircle.common import config
+from tricircle.gateway import opts as gateway_opts
 from tricircle.xjob import opts as xjob_opts
 
 _CLIENT = cfg.OptGroup(
@@ -38,4 +39,4 @@ def list_opts():
                                      config.bridge_opts,
                                      config.l2_opts)),
         (_XJOB, itertools.chain(xjob_opts.xjob_opts)),
-    ]
+    ] + gateway_opts.list_opts()
