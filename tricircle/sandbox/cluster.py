@@ -132,7 +132,10 @@ def _write_configs(layout, neutron_options):
         layout['dir'], int(layout['admin_api'].rsplit(':', 1)[1]),
         [] if keystone_mode else
         [(s['region_name'], s['neutron']) for s in _neutrons(layout)],
-        extra=_with_keystone({'xjob': xjobs.OPTIONS}, layout))
+        extra=_with_keystone(_merge(
+            {'xjob': xjobs.OPTIONS},
+            compute_services.tricircle_sections(layout)
+            if layout.get('compute') else None), layout))
 
 
 def _start_keystone(layout, records, timeout):

@@ -3,8 +3,9 @@ their endpoints in every region's catalog, and the auth sections their
 configs get.
 
 Each pod's region lists its own Nova (``compute``), Placement and Cinder
-(``volumev3``); the one Glance is listed in CentralRegion, where the seeds
-put it, and under the same URL in every pod's region too, so that
+(``volumev3``); CentralRegion lists the API gateways under the same two
+types, and the one Glance, where the seeds put it; Glance is listed under
+the same URL in every pod's region too, so that
 ``openstack --os-region-name Pod1 server create --image tiny`` finds the
 image where it looks for it. Each service validates tokens and calls the
 others as a user of its own (``nova``, ``placement``, ``cinder``,
@@ -47,8 +48,14 @@ def register(layout):
     services = {kind: ident.ensure('services', 'service', {
         'type': kind, 'name': name, 'description': description}, type=kind)
         for kind, name, description in SERVICES}
-    glance = {'image': layout['compute']['glance']}
-    for region, endpoints in [(constants.CENTRAL_REGION, glance)] + [
+    # CentralRegion: the one Glance and the API gateways.
+    central = layout['central']
+    central_endpoints = {
+        'image': layout['compute']['glance'],
+        'compute': central['compute'],
+        'volumev3': central['volume'] + '/$(project_id)s'}
+    regions = [(constants.CENTRAL_REGION, central_endpoints)]
+    for region, endpoints in regions + [
             (pod['region_name'], _endpoints(layout, pod))
             for pod in layout['pods']]:
         for kind, url in endpoints.items():

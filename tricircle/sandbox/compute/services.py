@@ -57,6 +57,11 @@ def plan(layout, host):
     layout['central']['image'] = glance
     layout['compute'] = {'glance': glance, 'flavor_id': cc.FLAVOR['id'],
                          'image_name': cc.IMAGE_NAME}
+    # The API gateways: CentralRegion's compute and volumev3.
+    nova_apigw = _url(host, processes.free_port(host))
+    cinder_apigw = _url(host, processes.free_port(host))
+    layout['central'].update(compute=nova_apigw + '/v2.1',
+                             volume=cinder_apigw + '/v3')
     for pod in layout['pods']:
         nova = _url(host, processes.free_port(host))
         cinder = _url(host, processes.free_port(host))
@@ -246,6 +251,33 @@ def _cinder(starter, pod, folder):
             'cinder.cmd.%s:main' % service, '--config-file', conf))
 
 
+def tricircle_sections(layout):
+    """What the gateways read from tricircle.conf: their ports, and the
+    pods' Nova and Cinder when there is no catalog to find them in."""
+    central = layout['central']
+    return {
+        'nova_apigw': {'bind_port': _port(central['compute'])},
+        'cinder_apigw': {'bind_port': _port(central['volume'])},
+        'gateway': {
+            'compute_endpoints': ','.join(
+                '%s:%s' % (p['region_name'], p['compute'])
+                for p in layout['pods']),
+            'volume_endpoints': ','.join(
+                '%s:%s' % (p['region_name'], p['volume'])
+                for p in layout['pods'])},
+    }
+
+
+def _gateways(starter):
+    conf = starter.layout['tricircle_conf']
+    for kind, url in (('nova', starter.layout['central']['compute']),
+                      ('cinder', starter.layout['central']['volume'])):
+        name = 'tricircle-%s-apigw' % kind
+        starter.start(name, processes.console_script(
+            name, 'tricircle.cmd.%s_apigw' % kind, '--config-file', conf),
+            url=_root(url) + '/healthcheck')
+
+
 def _auth(layout):
     """The services' auth sections in Keystone mode, else None."""
     if keystone.enabled(layout):
@@ -280,6 +312,7 @@ def start(layout, records, on_start=lambda: None):
     rabbitmq.start(layout, records)
     on_start()
     starter = _Starter(layout, records, on_start)
+    _gateways(starter)
     glance_dir = os.path.join(layout['dir'], 'glance')
     os.makedirs(glance_dir, exist_ok=True)
     cc.write_glance(glance_dir, _auth(layout))
