@@ -16,6 +16,7 @@ import time
 import keystoneauth1.adapter
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
 import openstack.connection
 import pytest
 
@@ -45,10 +46,18 @@ class ComputeCloud:
         self.flavor_id = state['compute']['flavor_id']
 
     @staticmethod
-    def _connect(headers=None, network=None, compute=None):
-        sess = ks_session.Session(auth=noauth.NoAuth(),
-                                  additional_headers=headers)
+    def _connect(headers=None, network=None, compute=None, volume=None):
+        headers = dict(headers or {})
+        # A token in the headers goes as the token: keystoneauth's NoAuth
+        # would send "notused" instead.
+        token = headers.pop('X-Auth-Token', None)
+        auth = (token_endpoint.Token(None, token) if token
+                else noauth.NoAuth())
+        sess = ks_session.Session(auth=auth, additional_headers=headers)
         kwargs = {}
+        if volume:
+            kwargs.update(block_storage_endpoint_override=volume,
+                          block_storage_api_version='3')
         if network:
             kwargs.update(network_endpoint_override=network,
                           network_api_version='2')
@@ -63,6 +72,19 @@ class ComputeCloud:
                               'X-Project-Id': project_id,
                               'X-Roles': roles},
                              compute=self.regions[region]['compute'])
+
+    def gateway(self, project_id, roles='member,reader'):
+        """A member of ``project_id`` on the API gateways (CentralRegion's
+        compute and volumev3, Cinder's without the project in its URLs)
+        and central Neutron; the Cinder gateway's noauth reads the token
+        as ``user:project``."""
+        user = 'user-' + project_id
+        return self._connect(
+            {'X-User-Id': user, 'X-Project-Id': project_id,
+             'X-Roles': roles, 'X-Auth-Token': '%s:%s' % (user, project_id)},
+            network=self.state['central']['neutron'],
+            compute=self.state['central']['compute'],
+            volume=self.state['central']['volume'])
 
     def admin_nova(self, region):
         return self.nova(region, 'admin', 'admin,member,reader')
