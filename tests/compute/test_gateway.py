@@ -157,6 +157,15 @@ def test_lists_page_across_pods(compute):
         newest_first
     assert tenant.compute.get('/servers?marker=%s' % uuid.uuid4()
                               ).status_code == 400
+    # Filters go to every pod.
+    named = tenant.compute.get('/servers?name=page-3').json()['servers']
+    assert [s['id'] for s in named] == [made[3]]
+    # The pod's microversion and request id come back as they are.
+    resp = tenant.compute.get('/servers/%s' % made[0], headers={
+        'X-OpenStack-Nova-API-Version': '2.79'})
+    assert resp.headers['X-OpenStack-Nova-API-Version'] == '2.79'
+    assert resp.headers['x-openstack-request-id'].startswith('req-')
+    assert 'pinned_availability_zone' not in resp.json()['server']
     # A page after a marker held by the other pod.
     body = tenant.compute.get('/servers?limit=2&marker=%s'
                               % newest_first[0]).json()
@@ -290,3 +299,37 @@ def _sandbox(compute, verb, name):
     done = base.run_tricircle('sandbox', verb, '--dir',
                               compute.state['dir'], name)
     assert done.returncode == 0, done.stderr
+
+
+def test_volume_types_by_name_in_every_pod(compute):
+    from tricircle.sandbox.compute import clients
+    pods = {p['region_name']: clients.cinder_admin(compute.state, p)
+            for p in compute.state['pods']}
+
+    def pod_types(region):
+        return {t['name']: t for t in pods[region].get(
+            '/types?is_public=None').json()['volume_types']}
+    admin = compute.gateway('admin', 'admin,member,reader')
+    name = 'gw-type-' + uuid.uuid4().hex[:6]
+    made = admin.block_storage.create_type(name=name)
+    # Scoped: Cinder's CapabilitiesFilter matches unscoped keys with the
+    # backend's capabilities, and the fake backend has none of them.
+    admin.block_storage.update_type_extra_specs(made, **{'gw:tier': 'gold'})
+    for region in pods:
+        assert pod_types(region)[name]['extra_specs'] == {
+            'gw:tier': 'gold'}
+    assert pod_types('Pod1')[name]['id'] != pod_types('Pod2')[name]['id']
+
+    # A volume in Pod2 with the id the gateway showed (Pod1's).
+    project = _project()
+    tenant = compute.gateway(project)
+    volume = tenant.block_storage.create_volume(
+        size=1, availability_zone='az2', volume_type=made.id)
+    volume = _wait_volume(tenant, volume)
+    assert volume.volume_type == name
+    tenant.block_storage.delete_volume(volume)
+    tenant.block_storage.wait_for_delete(volume, interval=0.5, wait=120)
+
+    admin.block_storage.delete_type(made)
+    for region in pods:
+        assert name not in pod_types(region)

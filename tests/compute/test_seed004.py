@@ -1,5 +1,6 @@
-"""Seed 004 with real servers (issue #14): two networks in two pods, a VM
-booted on each through its pod's own Nova, one central router joining
+"""Seed 004 with real servers (issues #14, #15): two networks in two pods,
+a VM booted on each through the API gateway (CentralRegion's Nova, by
+availability zone, as the seed boots them), one central router joining
 them with a gateway on an external network and a floating IP per VM;
 then everything deleted, leaving nothing in the Novas, the pods or
 central."""
@@ -27,7 +28,7 @@ def test_seed_004_with_real_servers(compute):
                                     availability_zone_hints=[az])
         subnet = tenant.create_subnet(network_id=net.id, cidr=cidr,
                                       ip_version=4)
-        nova = compute.nova(region, project)
+        nova = compute.gateway(project)
         server = nova.compute.create_server(
             name='vm-' + az, flavor_id=compute.flavor_id,
             image_id=compute.image_id, networks=[{'uuid': net.id}],
@@ -41,6 +42,9 @@ def test_seed_004_with_real_servers(compute):
     fips = {}
     for region, (nova, server, net, _subnet) in vms.items():
         server = wait_active(nova, server)
+        # The gateway placed it in the pod of its zone.
+        assert compute.admin_nova(region).compute.find_server(
+            server.id, ignore_missing=True, all_projects=True) is not None
         (port,) = tenant.ports(device_id=server.id)
         fips[region] = tenant.create_ip(floating_network_id=ext.id,
                                         port_id=port.id)
@@ -72,8 +76,8 @@ def test_seed_004_with_real_servers(compute):
         tenant.delete_network(net)
     compute.central.network.delete_network(ext)
 
-    for region, (nova, _server, net, _subnet) in vms.items():
-        assert list(nova.compute.servers()) == []
+    for region, (_nova, _server, net, _subnet) in vms.items():
+        assert list(compute.nova(region, project).compute.servers()) == []
         assert bottom(compute, region, router.id) is None
     assert central_bridge(compute, project) == (None, None)
     assert list(tenant.ports()) == []

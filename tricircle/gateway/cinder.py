@@ -3,7 +3,8 @@
 
 Volumes: created in the pod ``placing`` picks (a clone in its source's
 pod), then reached through their routing; lists merged over the pods the
-tenant uses; limits summed. Anything else goes to a pod the tenant uses.
+tenant uses; limits summed. Volume types: the same names in every pod
+(``volume_types``). Anything else goes to a pod the tenant uses.
 URLs with and without the project (``/v3/<project>/volumes``,
 ``/v3/volumes``) are both taken and passed on as they came.
 """
@@ -17,6 +18,7 @@ from tricircle.gateway import listing
 from tricircle.gateway import placing
 from tricircle.gateway import pods as gw_pods
 from tricircle.gateway import proxy
+from tricircle.gateway import volume_types
 
 LOG = logging.getLogger(__name__)
 VOLUME = gw_pods.VOLUME
@@ -54,12 +56,19 @@ def fallback(call):
     return proxy.first_answer(call.req, candidates, VOLUME, call.keystone)
 
 
+def fallback_all(call):
+    """Reads of what is the same in every pod (volume types)."""
+    return proxy.first_answer(call.req, gw_pods.all_pods(), VOLUME,
+                              call.keystone)
+
+
 def _prefix(call):
     return '/v3' + (call.params.get('project') or '')
 
 
 def create_volume(call):
-    volume = app.json_body(call.req, 'volume')['volume']
+    body = app.json_body(call.req, 'volume')
+    volume = body['volume']
     source = volume.get('source_volid')
     pod = source and placing.routed_pod(gw_pods.VOLUME_RESOURCE, source)
     if pod is None:
@@ -67,7 +76,8 @@ def create_volume(call):
         pod = placing.pod_for_new(call.ctx, zone, VOLUME)
     LOG.info('Volume %s of project %s goes to %s (%s)', volume.get('name'),
              call.ctx.project_id, pod['region_name'], pod['az_name'])
-    resp = proxy.forward(call.req, pod, VOLUME, call.keystone)
+    resp = proxy.forward(call.req, pod, VOLUME, call.keystone,
+                         body=volume_types.named(call, _prefix(call), body))
     if resp.status_int == 202:
         created = jsonutils.loads(resp.body).get('volume') or {}
         if created.get('id'):
@@ -96,6 +106,14 @@ def volume_call(call):
     return resp
 
 
+def create_type(call):
+    return volume_types.create(call, _prefix(call))
+
+
+def type_write(call):
+    return volume_types.write(call, _prefix(call))
+
+
 def limits(call):
     pods = _mine(call)
     if not pods:
@@ -110,4 +128,7 @@ ROUTES = [
     app.route('GET', P + r'/volumes(/detail)?', list_volumes),
     app.route('*', P + r'/volumes/' + ID + r'(?P<rest>/.*)?', volume_call),
     app.route('GET', P + r'/limits', limits),
+    app.route('POST', P + r'/types', create_type),
+    app.route('GET', P + r'/types(/.*)?', fallback_all),
+    app.route('*', P + r'/types/' + ID + r'(?P<rest>/.*)?', type_write),
 ]
