@@ -67,12 +67,16 @@ def create_binding(ctx, project_id, pod_id):
         raise exc.InvalidInput(reason='pod_id %s does not exist' % pod_id)
 
 
+def _get(session, binding_id):
+    binding = session.get(models.PodBinding, binding_id)
+    if binding is None:
+        raise exc.BindingNotFound(binding_id=binding_id)
+    return binding
+
+
 def get_binding(ctx, binding_id):
     with core.reader(ctx) as session:
-        binding = session.get(models.PodBinding, binding_id)
-        if binding is None:
-            raise exc.BindingNotFound(binding_id=binding_id)
-        return binding.to_dict()
+        return _get(session, binding_id).to_dict()
 
 
 def list_bindings(ctx, filters=None, limit=None, marker=None):
@@ -90,9 +94,7 @@ def move_binding(ctx, binding_id, pod_id):
     another AZ is refused: the project's binding there is another row."""
     try:
         with core.writer(ctx) as session:
-            binding = session.get(models.PodBinding, binding_id)
-            if binding is None:
-                raise exc.BindingNotFound(binding_id=binding_id)
+            binding = _get(session, binding_id)
             pod = session.get(models.Pod, pod_id)
             if pod is None:
                 raise exc.InvalidInput(
@@ -112,10 +114,7 @@ def move_binding(ctx, binding_id, pod_id):
 
 def delete_binding(ctx, binding_id):
     with core.writer(ctx) as session:
-        binding = session.get(models.PodBinding, binding_id)
-        if binding is None:
-            raise exc.BindingNotFound(binding_id=binding_id)
-        session.delete(binding)
+        session.delete(_get(session, binding_id))
 
 
 def bind(ctx, project_id, az_name, choose):

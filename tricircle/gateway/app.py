@@ -19,6 +19,8 @@ import webob.dec
 from tricircle.common import context as t_context
 from tricircle.db import core
 from tricircle.gateway import errors
+from tricircle.gateway import pods as gw_pods
+from tricircle.gateway import proxy
 
 LOG = logging.getLogger(__name__)
 
@@ -51,6 +53,26 @@ def route(method, pattern, handler):
     """``method`` ('GET', ... or '*'), a regex over the path (named
     groups become ``call.params``), and ``handler(call)``."""
     return (method, re.compile('^' + pattern + '$'), handler)
+
+
+def to_any_pod(service_type):
+    """A handler sending the request to the first pod that answers: for
+    what every pod holds the same (versions, flavors, volume types)."""
+    def handler(call):
+        return proxy.first_answer(call.req, gw_pods.all_pods(),
+                                  service_type, call.keystone)
+    return handler
+
+
+def to_tenant_pod(service_type, resource_type):
+    """A handler sending the request to a pod the caller's project uses
+    (else any): for calls the gateway has no rule of its own for."""
+    def handler(call):
+        candidates = gw_pods.tenant_pods(call.ctx, call.req,
+                                         resource_type) or gw_pods.all_pods()
+        return proxy.first_answer(call.req, candidates, service_type,
+                                  call.keystone)
+    return handler
 
 
 class Gateway:

@@ -30,9 +30,10 @@ def _mine(call):
     return gw_pods.tenant_pods(call.ctx, call.req, gw_pods.VOLUME_RESOURCE)
 
 
-def versions(call):
-    return proxy.first_answer(call.req, gw_pods.all_pods(), VOLUME,
-                              call.keystone)
+# Anything without a rule of its own.
+fallback = app.to_tenant_pod(VOLUME, gw_pods.VOLUME_RESOURCE)
+# Reads of what every pod holds the same (versions, volume types).
+read_any = app.to_any_pod(VOLUME)
 
 
 def version(call):
@@ -49,17 +50,6 @@ def version(call):
         if entry.get('id', '').startswith('v3'):
             return listing.json_response(200, {'version': entry})
     raise errors.NotFound('The pods offer no Cinder v3.')
-
-
-def fallback(call):
-    candidates = _mine(call) or gw_pods.all_pods()
-    return proxy.first_answer(call.req, candidates, VOLUME, call.keystone)
-
-
-def fallback_all(call):
-    """Reads of what is the same in every pod (volume types)."""
-    return proxy.first_answer(call.req, gw_pods.all_pods(), VOLUME,
-                              call.keystone)
 
 
 def _prefix(call):
@@ -122,13 +112,13 @@ def limits(call):
 
 
 ROUTES = [
-    app.route('GET', r'/', versions),
+    app.route('GET', r'/', read_any),
     app.route('GET', P, version),
     app.route('POST', P + r'/volumes', create_volume),
     app.route('GET', P + r'/volumes(/detail)?', list_volumes),
     app.route('*', P + r'/volumes/' + ID + r'(?P<rest>/.*)?', volume_call),
     app.route('GET', P + r'/limits', limits),
     app.route('POST', P + r'/types', create_type),
-    app.route('GET', P + r'/types(/.*)?', fallback_all),
+    app.route('GET', P + r'/types(/.*)?', read_any),
     app.route('*', P + r'/types/' + ID + r'(?P<rest>/.*)?', type_write),
 ]

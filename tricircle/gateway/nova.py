@@ -32,16 +32,10 @@ def _mine(call):
     return gw_pods.tenant_pods(call.ctx, call.req, gw_pods.SERVER)
 
 
-# -- versions and fallback -------------------------------------------------
-
-def versions(call):
-    return proxy.first_answer(call.req, gw_pods.all_pods(), COMPUTE,
-                              call.keystone)
-
-
-def fallback(call):
-    candidates = _mine(call) or gw_pods.all_pods()
-    return proxy.first_answer(call.req, candidates, COMPUTE, call.keystone)
+# Anything without a rule of its own.
+fallback = app.to_tenant_pod(COMPUTE, gw_pods.SERVER)
+# Reads of what every pod holds the same (versions, flavors, keypairs).
+read_any = app.to_any_pod(COMPUTE)
 
 
 # -- servers ---------------------------------------------------------------
@@ -253,12 +247,6 @@ def create_keypair(call):
     raise errors.ServiceUnavailable('No pod answers.')
 
 
-def read_any(call):
-    """Reads of what is the same in every pod (flavors, keypairs)."""
-    return proxy.first_answer(call.req, gw_pods.all_pods(), COMPUTE,
-                              call.keystone)
-
-
 # -- availability zones, aggregates, limits --------------------------------
 
 def _each_pod(call, path_qs, pods=None, headers=None):
@@ -346,8 +334,8 @@ def limits(call):
 
 
 ROUTES = [
-    app.route('GET', r'/', versions),
-    app.route('GET', V, versions),
+    app.route('GET', r'/', read_any),
+    app.route('GET', V, read_any),
     app.route('POST', V + r'/servers', create_server),
     app.route('GET', V + r'/servers(/detail)?', list_servers),
     app.route('*', V + r'/servers/' + ID + r'(?P<rest>/.*)?', server_call),
