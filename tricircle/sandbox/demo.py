@@ -2,8 +2,9 @@
 
 The first thing to run on a new machine (``make demo``): a sandbox (central
 Neutron, two pod Neutrons, the Admin API, XJob, and in each pod Nova,
-Placement and Cinder), one network per pod made on central, a VM booted on
-each through that pod's own Nova (``demo_compute``; ``--no-compute``: a
+Placement and Cinder, and the API gateways), one network per pod made on
+central, a VM booted on each through the gateway, which sends it to the
+pod of its AZ (``demo_compute``; ``--no-compute``: a
 bare port made through the pod's Neutron instead), and proof of what
 Tricircle promises: the pod's port has the very id, IP and MAC
 central allocated, the pod's subnet gateway is the IP central holds for it,
@@ -135,7 +136,7 @@ def create_networks(demo):
 
 
 def create_ports(demo):
-    """Through each pod's own Nova (``demo_compute``), or else straight
+    """Through the gateway to each pod's Nova (``demo_compute``), or straight
     through its Neutron: either way the local plugin pulls the network and
     subnet from central and gets the port's addresses there."""
     if demo.state.get('compute'):

@@ -1,11 +1,12 @@
-"""The demo's VMs as real servers, booted through each pod's own Nova.
+"""The demo's VMs as real servers, booted through the API gateway.
 
 ``nova boot --flavor 1 --image tiny --nic net-id=NET --availability-zone
-AZ vmN`` as the seeds' walkthrough has it, against the pod's Nova: Nova
-asks the pod's Neutron for the network (the local plugin pulls it from
-central) and for a port (made on central first, with central's IP and
-MAC), and binds it to the pod's compute host. The demo then compares that
-port with its central twin like any other.
+AZ vmN`` as the seeds' walkthrough has it, against CentralRegion's Nova
+(the gateway), which sends it to the pod of that AZ: the pod's Nova asks
+its Neutron for the network (the local plugin pulls it from central) and
+for a port (made on central first, with central's IP and MAC), and binds
+it to the pod's compute host. The demo then compares that port with its
+central twin like any other.
 """
 
 import time
@@ -42,10 +43,11 @@ def clean_servers(demo):
 
 
 def boot_servers(demo):
-    """One server per network, through the Nova of the network's pod."""
+    """One server per network, through the gateway to the network's pod
+    (by its AZ)."""
     booted = []
+    api = clients.nova_gateway(demo.state)
     for name, (pod, net, _subnet, vm) in demo.nets.items():
-        api = clients.nova_admin(demo.state, pod)
         server = api.post('/servers', json={'server': {
             'name': vm, 'flavorRef': demo.state['compute']['flavor_id'],
             'imageRef': demo.state['compute']['image_id'],
@@ -53,7 +55,7 @@ def boot_servers(demo):
             'availability_zone': pod['az_name'],
             'metadata': {'demo': demo.mark}}}).json()['server']
         print('\nnova boot --flavor 1 --image tiny --nic net-id=%s '
-              '--availability-zone %s %s  (%s Nova): server %s'
+              '--availability-zone %s %s  (gateway, to %s): server %s'
               % (net.id, pod['az_name'], vm, pod['region_name'],
                  server['id']))
         booted.append((api, pod, name, vm, server['id']))
@@ -72,7 +74,7 @@ def boot_servers(demo):
                      server['OS-EXT-AZ:availability_zone'],
                      server['OS-EXT-SRV-ATTR:host'], server['status'],
                      ports[0].id if ports else '-'))
-    demo.table('Servers (each pod\'s own Nova):',
+    demo.table('Servers (through the gateway, in their pods):',
                ('VM', 'POD', 'AZ', 'HOST', 'STATUS', 'PORT'), rows)
 
 

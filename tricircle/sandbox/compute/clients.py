@@ -47,6 +47,13 @@ def nova_admin(state, pod):
                   pod['compute'], NOVA_LATEST)
 
 
+def nova_gateway(state):
+    """CentralRegion's Nova, the API gateway, as the sandbox's admin."""
+    return _admin(state, 'compute', constants.CENTRAL_REGION,
+                  NOVA_ADMIN_HEADERS, state['central']['compute'],
+                  NOVA_LATEST)
+
+
 def placement_admin(state, pod):
     return _admin(state, 'placement', pod['region_name'], PLACEMENT_HEADERS,
                   pod['placement'])

@@ -350,7 +350,8 @@ def _poll(what, check, timeout, log=None):
 
 def _finish_pod(layout, pod, timeout):
     """The pod's compute host mapped to its cell, its resources in
-    Placement, flavor 1, and Cinder's scheduler and volume up."""
+    Placement, flavor 1, and Cinder's scheduler and volume up, the
+    scheduler knowing the volume backend."""
     region = pod['region_name']
     logs = os.path.join(layout['dir'], 'logs')
     nova = clients.nova_admin(layout, pod)
@@ -379,6 +380,11 @@ def _finish_pod(layout, pod, timeout):
             'cinder-scheduler', 'cinder-volume'}
     _poll('%s cinder scheduler and volume' % region, volume_services,
           timeout, os.path.join(logs, '%s-cinder-volume.log' % region))
+    # Up is not enough: until cinder-volume's first capabilities report
+    # reaches the scheduler, a volume create fails "No valid backend".
+    _poll('%s cinder scheduler knowing the backend' % region,
+          lambda: cinder.get('/scheduler-stats/get_pools').json()['pools'],
+          timeout, os.path.join(logs, '%s-cinder-scheduler.log' % region))
 
 
 def _image(layout):
