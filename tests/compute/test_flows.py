@@ -156,6 +156,12 @@ def test_boot_while_central_is_down_fails_cleanly(compute):
     wait_gone(nova, server)
 
 
+def _compute_up(compute, region):
+    services = compute.admin_nova(region).compute.services(
+        binary='nova-compute')
+    return any(s.state == 'up' and s.status == 'enabled' for s in services)
+
+
 def test_nova_compute_restarted_mid_boot(compute):
     """nova-compute stops while a server builds and starts again: the
     server ends ACTIVE or ERROR, never stuck, and deleting it leaves no
@@ -172,7 +178,11 @@ def test_nova_compute_restarted_mid_boot(compute):
     wait_gone(nova, server)
     assert _vm_ports(compute.pods['Pod1'], device_id=server.id) == []
     assert _vm_ports(compute.central, device_id=server.id) == []
-    # The host serves new boots again.
+    # The host serves new boots again, once Nova counts it up: under load
+    # its restart can outlast service_down_time, and until its next
+    # heartbeat the scheduler finds "no valid host".
+    eventually(lambda: _compute_up(compute, 'Pod1'),
+               'Pod1-nova-compute up again', BOOT_TIMEOUT)
     nova, again = _boot(compute, 'Pod1', project, 'after-restart',
                         [{'uuid': net.id}])
     wait_gone(nova, wait_active(nova, again))
