@@ -131,11 +131,7 @@ def create_server(call):
     server = body['server']
     zone = placing.zone_of(server.get('availability_zone')) or \
         placing.default_zone(call.ctx.project_id)
-    zone_pods = gw_pods.zones().get(zone)
-    if not zone_pods:
-        # pod_for_new words the error.
-        placing.pod_for_new(call.ctx, zone, COMPUTE)
-    _check_networks(server, zone, zone_pods)
+    _check_networks(server, zone, placing.zone_pods(zone))
     pod = placing.pod_for_new(call.ctx, zone, COMPUTE)
     _check_networks(server, zone, [pod])
     _check_volumes(server, pod)

@@ -56,30 +56,35 @@ def _answers(pod, service_type):
         return False
 
 
-def pod_for_new(ctx, zone, service_type):
-    """The pod of ``zone`` (or the tenant's default zone) for the caller's
-    new resource, binding the tenant there on first use."""
-    zone = zone or default_zone(ctx.project_id)
+def zone_pods(zone):
+    """The pods of ``zone``; 400 naming it when it has none."""
     zones = gw_pods.zones()
     if zone not in zones:
         raise errors.BadRequest(
             'Availability zone %s has no pods (zones with pods: %s).'
             % (zone, ', '.join(sorted(zones)) or 'none'))
+    return zones[zone]
+
+
+def pod_for_new(ctx, zone, service_type):
+    """The pod of ``zone`` (or the tenant's default zone) for the caller's
+    new resource, binding the tenant there on first use."""
+    zone = zone or default_zone(ctx.project_id)
+    zone_pods(zone)
     admin = t_context.get_admin_context()
 
     def choose(candidates):
         counts = {}
         for b in db_bindings.list_bindings(admin, {'az_name': zone}):
             counts[b['pod_id']] = counts.get(b['pod_id'], 0) + 1
-        live = [p for p in sorted(candidates,
-                                  key=lambda p: (counts.get(p['pod_id'], 0),
-                                                 p['region_name']))
-                if _answers(p, service_type)]
-        if not live:
-            raise errors.ServiceUnavailable(
-                'No pod of availability zone %s answers; nothing was '
-                'created.' % zone)
-        return live[0]['pod_id']
+        # The least bound first; only as many asked as it takes.
+        for pod in sorted(candidates, key=lambda p: (
+                counts.get(p['pod_id'], 0), p['region_name'])):
+            if _answers(pod, service_type):
+                return pod['pod_id']
+        raise errors.ServiceUnavailable(
+            'No pod of availability zone %s answers; nothing was '
+            'created.' % zone)
 
     try:
         binding = db_bindings.bind(admin, ctx.project_id, zone, choose)
