@@ -13,6 +13,7 @@ import time
 
 from tricircle.cmd import audit as audit_cmd
 from tricircle.cmd import topology
+from tricircle.cmd import vm as vm_cmd
 
 DEFAULT_SANDBOX_DIR = './sandbox'
 DEFAULT_TIMEOUT = 60.0
@@ -57,12 +58,13 @@ def _sandbox_up(args):
     started = time.monotonic()
     timeout = args.timeout
     if timeout is None:
-        timeout = COMPUTE_TIMEOUT if args.compute else DEFAULT_TIMEOUT
+        timeout = (COMPUTE_TIMEOUT if args.compute or args.dataplane
+                   else DEFAULT_TIMEOUT)
     state = cluster.up(args.dir, pods=args.pods, timeout=timeout,
                        neutron_options=_neutron_options(args.neutron_opt,
                                                         args.plain_ml2),
                        xjob_count=args.xjobs, use_keystone=args.keystone,
-                       compute=args.compute)
+                       compute=args.compute, with_dataplane=args.dataplane)
     rows = [(s['region_name'], s['az_name'] or '-', s['neutron'], s['pid'])
             for s in [state['central']] + state['pods']]
     if state.get('compute'):
@@ -150,7 +152,7 @@ def _add_sandbox(subparsers):
                     help='Number of pods (default: %(default)s)')
     up.add_argument('--timeout', type=float, default=None,
                     help='Seconds to wait for every server to answer '
-                         '(default: %d, %d with --compute).'
+                         '(default: %d, %d with --compute or --dataplane).'
                          % (DEFAULT_TIMEOUT, COMPUTE_TIMEOUT))
     up.add_argument('--neutron-opt', action='append', type=_neutron_opt,
                     metavar='SECTION.OPTION=VALUE', default=[],
@@ -168,6 +170,12 @@ def _add_sandbox(subparsers):
                          'the pod\'s AZ), Placement and Cinder (fake '
                          'volumes), plus one Glance with a tiny image and a '
                          'RabbitMQ broker (Debian\'s rabbitmq-server).')
+    up.add_argument('--dataplane', action='store_true',
+                    help='Also run Neutron\'s agents in every pod (RPC '
+                         'server, Open vSwitch and L3 agents) on a private '
+                         'Open vSwitch (userspace datapath), with RabbitMQ; '
+                         'then "sandbox vm" plugs namespace VMs that carry '
+                         'real packets.')
     up.add_argument('--plain-ml2', action='store_true',
                     help='Run stock ML2 everywhere instead of the Tricircle '
                          'central and local plugins (a baseline).')
@@ -196,6 +204,8 @@ def _add_sandbox(subparsers):
                        help='Seconds to wait for it to answer.')
     start.set_defaults(func=_sandbox_start_server)
 
+    vm_cmd.add_vm(cmds, with_dir)
+
 
 COMMAND_GROUPS = [_add_sandbox, audit_cmd.add_audit, topology.add_topology]
 
@@ -213,6 +223,11 @@ def build_parser():
     return parser
 
 
+def _vm_errors():
+    from tricircle.sandbox import dataplane
+    return dataplane.ERRORS
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -228,7 +243,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         return args.func(args)
-    except cluster.SandboxError as e:
+    except (cluster.SandboxError, *_vm_errors()) as e:
         print('error: %s' % e, file=sys.stderr)
         return 1
 

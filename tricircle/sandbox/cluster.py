@@ -29,6 +29,7 @@ from tricircle.sandbox.compute import catalog as compute_catalog
 from tricircle.sandbox.compute import configs as compute_configs
 from tricircle.sandbox.compute import services as compute_services
 from tricircle.sandbox import configs
+from tricircle.sandbox import dataplane
 from tricircle.sandbox import keystone
 from tricircle.sandbox import processes
 from tricircle.sandbox import xjobs
@@ -70,7 +71,8 @@ def _url(port):
     return 'http://%s:%d' % (HOST, port)
 
 
-def _layout(sandbox_dir, pods, use_keystone=False, compute=False):
+def _layout(sandbox_dir, pods, use_keystone=False, compute=False,
+            with_dataplane=False):
     """Regions, AZs and fresh ports of every server of the sandbox."""
     central = {'region_name': constants.CENTRAL_REGION, 'az_name': None,
                'neutron': _url(processes.free_port(HOST))}
@@ -86,15 +88,9 @@ def _layout(sandbox_dir, pods, use_keystone=False, compute=False):
         layout['keystone'] = {'url': _url(processes.free_port(HOST))}
     if compute:
         compute_services.plan(layout, HOST)
+    if with_dataplane:
+        dataplane.plan(layout, HOST)
     return layout
-
-
-def _merge(base, extra):
-    """Sections of ``extra`` on top of ``base`` (both section -> dict)."""
-    merged = {section: dict(options) for section, options in base.items()}
-    for section, options in (extra or {}).items():
-        merged.setdefault(section, {}).update(options)
-    return merged
 
 
 def _with_keystone(extra, layout):
@@ -102,7 +98,8 @@ def _with_keystone(extra, layout):
     the service user's ``[client]`` with endpoints from the catalog only."""
     if layout['auth']['type'] != 'password':
         return extra
-    merged = _merge(extra or {}, keystone.service_sections(layout['auth']))
+    merged = configs.merge(extra or {},
+                           keystone.service_sections(layout['auth']))
     for option in ('pod_endpoints', 'admin_api_url'):
         merged['client'].pop(option, None)
     return merged
@@ -122,8 +119,14 @@ def _write_configs(layout, neutron_options):
                                  layout)
         if layout.get('compute') and server is not layout['central']:
             # Nova binds ports to the pod's compute host.
-            kwargs['extra'] = _merge(compute_configs.neutron_extra(
+            kwargs['extra'] = configs.merge(compute_configs.neutron_extra(
                 layout, server['region_name']), kwargs.get('extra'))
+        if layout.get('dataplane') and server is not layout['central']:
+            # Agents bind the pod's own host (over the agentless driver).
+            kwargs['extra'] = configs.merge(kwargs.get('extra') or {},
+                                            dataplane.neutron_extra(
+                                                layout,
+                                                server['region_name']))
         kwargs['extra'] = _with_keystone(kwargs.get('extra'), layout)
         state_dir = os.path.join(layout['dir'], server['region_name'])
         server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
@@ -132,7 +135,7 @@ def _write_configs(layout, neutron_options):
         layout['dir'], int(layout['admin_api'].rsplit(':', 1)[1]),
         [] if keystone_mode else
         [(s['region_name'], s['neutron']) for s in _neutrons(layout)],
-        extra=_with_keystone(_merge(
+        extra=_with_keystone(configs.merge(
             {'xjob': xjobs.OPTIONS},
             compute_services.tricircle_sections(layout)
             if layout.get('compute') else None), layout))
@@ -240,13 +243,16 @@ def _running(state):
 
 
 def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
-       xjob_count=1, use_keystone=False, compute=False):
+       xjob_count=1, use_keystone=False, compute=False,
+       with_dataplane=False):
     """Start a sandbox in ``sandbox_dir``; return its state (sandbox.json).
 
     ``xjob_count`` XJob processes (xjob-1...) run the jobs; 0: none.
     ``use_keystone``: a real Keystone and tokens everywhere (see keystone.py).
     ``compute``: Nova, Placement, Cinder per pod, Glance, RabbitMQ
     (see compute/).
+    ``with_dataplane``: Neutron's agents per pod on a private Open vSwitch,
+    and namespace VMs (see dataplane/).
 
     Raises SandboxError, having stopped every process it started, when a
     server fails; a lost race for a free port is retried on new ports.
@@ -264,7 +270,8 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
     LOG.info('Upgrading the Tricircle DB in %s', sandbox_dir)
     migration.upgrade(configs.tricircle_db_url(sandbox_dir))
     for attempt in range(1, attempts + 1):
-        layout = _layout(sandbox_dir, pods, use_keystone, compute)
+        layout = _layout(sandbox_dir, pods, use_keystone, compute,
+                         with_dataplane)
         records = []
         try:
             if use_keystone:
@@ -276,6 +283,8 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
                 # Database set-ups run while the Neutron servers boot.
                 compute_services.start(layout, records, lambda: _remember(
                     sandbox_dir, layout, records))
+            if with_dataplane:
+                dataplane.start_switch(layout, records)
             _remember(sandbox_dir, layout, records)
             LOG.info('Started %d servers; waiting for them to answer',
                      len(records))
@@ -286,6 +295,10 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
             _warm_up(layout)
             LOG.info('Registering the pods in the Admin API')
             _register_pods(layout)
+            if with_dataplane:
+                dataplane.start_agents(layout, records, session(layout),
+                                       timeout)
+                _remember(sandbox_dir, layout, records)
             if compute:
                 LOG.info('Waiting for the compute hosts; flavor and image')
                 compute_services.finish(layout, records, timeout)
@@ -300,7 +313,7 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
                 continue
             _forget(sandbox_dir)
             raise SandboxError(str(e)) from None
-        except compute_services.ERRORS as e:
+        except compute_services.ERRORS + dataplane.ERRORS as e:
             _stop_all(records, grace=FAILED_START_GRACE)
             _forget(sandbox_dir)
             raise SandboxError(str(e)) from None
@@ -333,9 +346,10 @@ def _forget(sandbox_dir):
 
 def down(sandbox_dir, grace=10.0):
     """Stop every process of the sandbox; return the records stopped."""
-    state = _state_or_fail(sandbox_dir)
+    state = load_state_or_fail(sandbox_dir)
     records = state.get('processes', [])
     _stop_all(records, grace)
+    dataplane.remove_vms(state)
     left = _running(state)
     if left:
         raise SandboxError('processes still running: %s' % ', '.join(
@@ -353,13 +367,13 @@ def _record_of(state, name):
 
 def stop_server(sandbox_dir, name, grace=10.0):
     """Stop one server (e.g. a pod's neutron-api, to play a fault)."""
-    state = _state_or_fail(sandbox_dir)
+    state = load_state_or_fail(sandbox_dir)
     processes.stop([_record_of(state, name)], grace)
 
 
 def start_server(sandbox_dir, name, timeout=60.0):
     """Start a stopped server again, on its old port, and wait for it."""
-    state = _state_or_fail(sandbox_dir)
+    state = load_state_or_fail(sandbox_dir)
     old = _record_of(state, name)
     if processes.is_alive(old):
         raise SandboxError('%s is already running (pid %d)'
@@ -380,7 +394,7 @@ def start_server(sandbox_dir, name, timeout=60.0):
     return _public(new)
 
 
-def _state_or_fail(sandbox_dir):
+def load_state_or_fail(sandbox_dir):
     state = load_state(sandbox_dir)
     if state is None:
         raise SandboxError('no sandbox in %s (no %s)'
@@ -390,7 +404,7 @@ def _state_or_fail(sandbox_dir):
 
 def status(sandbox_dir):
     """One row per recorded process: name, pid, url, alive, answering."""
-    state = _state_or_fail(sandbox_dir)
+    state = load_state_or_fail(sandbox_dir)
     rows = []
     for record in state.get('processes', []):
         alive = processes.is_alive(record)

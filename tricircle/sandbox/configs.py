@@ -24,7 +24,8 @@ def api_paste_ini():
     return os.path.join(sys.prefix, 'etc', 'neutron', 'api-paste.ini')
 
 
-def _write(path, sections):
+def write_ini(path, sections):
+    """Write ``sections`` (section -> {option: value}) as an ini file."""
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str  # keep option names as written
     for section, options in sections.items():
@@ -35,6 +36,14 @@ def _write(path, sections):
     with open(path, 'w') as f:
         parser.write(f)
     return path
+
+
+def merge(base, extra):
+    """Sections of ``extra`` on top of ``base`` (both section -> dict)."""
+    merged = {section: dict(options) for section, options in base.items()}
+    for section, options in (extra or {}).items():
+        merged.setdefault(section, {}).update(options)
+    return merged
 
 
 def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
@@ -87,7 +96,7 @@ def write_neutron_conf(state_dir, core_plugin='ml2', service_plugins='router',
     os.makedirs(os.path.join(state_dir, 'lock'), exist_ok=True)
     sections = neutron_sections(state_dir, core_plugin, service_plugins,
                                 extra)
-    return _write(os.path.join(state_dir, 'neutron.conf'), sections)
+    return write_ini(os.path.join(state_dir, 'neutron.conf'), sections)
 
 
 def tricircle_db_url(sandbox_dir):
@@ -114,7 +123,7 @@ def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None):
     }
     for section, options in (extra or {}).items():
         sections.setdefault(section, {}).update(options)
-    return _write(os.path.join(sandbox_dir, 'tricircle.conf'), sections)
+    return write_ini(os.path.join(sandbox_dir, 'tricircle.conf'), sections)
 
 
 CENTRAL_PLUGIN = 'tricircle.network.central.plugin.TricircleCentralPlugin'

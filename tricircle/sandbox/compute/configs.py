@@ -86,7 +86,7 @@ def write_placement(folder, auth=None):
     }
     if auth:
         sections['keystone_authtoken'] = auth.authtoken('placement')
-    configs._write(os.path.join(folder, 'placement.conf'), sections)
+    configs.write_ini(os.path.join(folder, 'placement.conf'), sections)
     return folder
 
 
@@ -157,8 +157,8 @@ def write_nova(folder, pod, urls, transport_url, auth=None):
         shutil.copyfile(_installed('nova', 'api-paste.ini'), paste)
     else:
         _paste_without_authtoken(_installed('nova', 'api-paste.ini'), paste)
-    configs._write(os.path.join(folder, 'nova.conf'),
-                   nova_sections(folder, pod, urls, transport_url, auth))
+    configs.write_ini(os.path.join(folder, 'nova.conf'),
+                      nova_sections(folder, pod, urls, transport_url, auth))
     return folder
 
 
@@ -199,7 +199,7 @@ def write_cinder(folder, pod, glance_url, transport_url, auth=None):
         sections.update({'keystone_authtoken': auth.authtoken('cinder'),
                          'nova': nova,
                          'service_user': auth.service_user('cinder')})
-    configs._write(os.path.join(folder, 'cinder.conf'), sections)
+    configs.write_ini(os.path.join(folder, 'cinder.conf'), sections)
     return folder
 
 
@@ -230,7 +230,7 @@ def write_glance(folder, auth=None):
         with open(policy, 'w') as f:
             f.write('"context_is_admin": "@"\n"publicize_image": "@"\n')
         sections['oslo_policy']['policy_file'] = policy
-    configs._write(os.path.join(folder, 'glance-api.conf'), sections)
+    configs.write_ini(os.path.join(folder, 'glance-api.conf'), sections)
     return folder
 
 
