@@ -13,7 +13,8 @@ BIN = os.path.dirname(sys.executable)
 # Folders whose modules share one costly session or package fixture (a
 # Keystone sandbox, a compute sandbox): pytest-xdist runs each on one
 # worker, so it starts once.
-SHARED_FIXTURE_DIRS = ('tests/keystone/', 'tests/compute/')
+SHARED_FIXTURE_DIRS = ('tests/keystone/', 'tests/compute/',
+                       'tests/dataplane/')
 
 
 # Modules that take minutes (their own sandboxes, benchmarks): handed out
@@ -45,6 +46,23 @@ def pytest_xdist_make_scheduler(config, log):
             return next((d for d in SHARED_FIXTURE_DIRS
                          if path.startswith(d)), path)
     return _Scheduling(config, log)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The data-plane tests' pings (tests/dataplane), one line each, after
+    the run; here, not in their folder, because under xdist only this
+    conftest is loaded where the summary is written."""
+    lines = [value for reports in terminalreporter.stats.values()
+             for report in reports
+             for name, value in getattr(report, 'user_properties', ())
+             if name == 'ping' and getattr(report, 'when', '') == 'call']
+    if not lines:
+        return
+    terminalreporter.section('data plane: ping loss and RTT')
+    for topology, what, loss, rtt in lines:
+        terminalreporter.write_line('%-28s %-40s loss %3.0f%%  rtt %s' % (
+            topology, what, loss * 100,
+            '%.2f ms' % rtt if rtt is not None else '-'))
 
 
 def run_tricircle(*args, timeout=180):

@@ -306,7 +306,7 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
             return layout
         except processes.StartError as e:
             # Nothing to save in servers that never served: stop them fast.
-            _stop_all(records, grace=FAILED_START_GRACE)
+            _stop_all(records, grace=FAILED_START_GRACE, layout=layout)
             if e.reason == processes.PORT_IN_USE and attempt < attempts:
                 LOG.warning('%s lost its port to another process; '
                             'retrying on new ports', e.name)
@@ -314,11 +314,11 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
             _forget(sandbox_dir)
             raise SandboxError(str(e)) from None
         except compute_services.ERRORS + dataplane.ERRORS as e:
-            _stop_all(records, grace=FAILED_START_GRACE)
+            _stop_all(records, grace=FAILED_START_GRACE, layout=layout)
             _forget(sandbox_dir)
             raise SandboxError(str(e)) from None
         except BaseException:
-            _stop_all(records, grace=FAILED_START_GRACE)
+            _stop_all(records, grace=FAILED_START_GRACE, layout=layout)
             _forget(sandbox_dir)
             raise
 
@@ -330,11 +330,17 @@ def _remember(sandbox_dir, layout, records):
     _save_state(sandbox_dir, layout)
 
 
-def _stop_all(records, grace=10.0):
+def _stop_all(records, grace=10.0, layout=None):
     """Stop every process; those marked ``stop_last`` (the RabbitMQ broker
-    its clients need to shut down cleanly) once the others are gone."""
+    its clients need to shut down cleanly, the data plane's switch) once
+    the others are gone. The data plane's VMs and bridges go in between,
+    while the switch still runs."""
     processes.stop([r for r in records if not r.get('stop_last')], grace)
+    if layout is not None:
+        dataplane.teardown(layout)
     processes.stop([r for r in records if r.get('stop_last')], grace)
+    if layout is not None:
+        dataplane.teardown(layout)
 
 
 def _forget(sandbox_dir):
@@ -348,8 +354,7 @@ def down(sandbox_dir, grace=10.0):
     """Stop every process of the sandbox; return the records stopped."""
     state = load_state_or_fail(sandbox_dir)
     records = state.get('processes', [])
-    _stop_all(records, grace)
-    dataplane.remove_vms(state)
+    _stop_all(records, grace, layout=state)
     left = _running(state)
     if left:
         raise SandboxError('processes still running: %s' % ', '.join(

@@ -363,6 +363,14 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
                 context.elevated(),
                 shadow_ports.shadow_agent_state(host, profile['vtep_ip']))
         result = super().create_port(context, port)
+        if result.get('binding:host_id'):
+            # No agent here reports the remote VM's port up; its pod's
+            # agent did. ACTIVE is what makes L2 population tell this
+            # pod's agents the remote VTEP (flooding and unicast entries
+            # of the tunnel to the other pod).
+            self.update_port_status(context.elevated(), result['id'],
+                                    n_const.PORT_STATUS_ACTIVE)
+            result['status'] = n_const.PORT_STATUS_ACTIVE
         self._record(top_id, top['project_id'], constants.RT_SHADOW_PORT)
         LOG.info('Shadow of central port %s (%s) made in pod %s', top_id,
                  ', '.join(ip['ip_address'] for ip in top['fixed_ips']),

@@ -50,6 +50,8 @@ def start_agents(layout, records, sess, timeout):
     agents.wait(layout, sess, timeout)
 
 
-def remove_vms(state):
+def teardown(state):
+    """VMs, bridges and devices of the data plane (safe to repeat)."""
     if state.get('dataplane'):
         vm.remove_all(state)
+        ovs.remove(state)

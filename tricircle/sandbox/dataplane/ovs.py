@@ -19,6 +19,7 @@ shared VLAN of a bridge network really spans the pods. Tunnel endpoints
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -202,3 +203,34 @@ def _link_up(device, addresses):
     for address in addresses:
         subprocess.run(['ip', 'addr', 'replace', address + '/32', 'dev',
                         device], check=True)
+
+
+def _devices():
+    out = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True,
+                         text=True).stdout
+    return [line.split(': ', 2)[1].split('@')[0]
+            for line in out.splitlines() if ': ' in line]
+
+
+def ours(dp, device):
+    """Whether ``device`` is one this sandbox's switch made: every name
+    above carries the token right after a prefix of one or two letters."""
+    return bool(re.match(r'^[a-z]{1,2}-?%s(-\d+|h?\d+|p\d+)?$' % dp['token'],
+                         device))
+
+
+def remove(state):
+    """Every bridge of the sandbox, before its switch stops; then any tap
+    device the userspace datapath left behind (they outlive
+    ovs-vswitchd when it is killed)."""
+    dp = state.get('dataplane')
+    if not dp:
+        return
+    if os.path.exists(dp['db'][5:]):
+        for bridge in vsctl(dp, 'list-br', check=False).split():
+            vsctl(dp, '--if-exists', 'del-br', bridge, check=False)
+    for device in _devices():
+        if ours(dp, device):
+            subprocess.run(['ip', 'link', 'delete', device],
+                           capture_output=True)
+            LOG.info('Removed device %s', device)
