@@ -10,8 +10,10 @@
 #    for `tricircle sandbox up --keystone` and tests/keystone: Keystone's
 #    pins are not Neutron's, so the two never share an environment;
 #  * the Debian packages of the database servers the tests start privately
-#    (MariaDB and PostgreSQL) and of RabbitMQ (the compute sandbox's
-#    broker), only when their binaries are missing and we are root.
+#    (MariaDB and PostgreSQL), of RabbitMQ (the compute sandbox's
+#    broker) and of the data plane (Open vSwitch, ping, arping,
+#    iptables, conntrack), only when their binaries are missing and we are
+#    root.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -101,6 +103,14 @@ fi
 if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! have epmd; then
     missing+=(rabbitmq-server)
 fi
+# The data plane (`sandbox up --dataplane`, tests/dataplane): Open vSwitch
+# (userspace datapath, a private ovs-vswitchd per sandbox), and what
+# Neutron's L3 agent runs in its routers' namespaces.
+if ! have ovs-vswitchd; then missing+=(openvswitch-switch); fi
+if ! have ping; then missing+=(iputils-ping); fi
+if ! have arping; then missing+=(iputils-arping); fi
+if ! have iptables-save; then missing+=(iptables); fi
+if ! have conntrack; then missing+=(conntrack); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
     say "database servers and RabbitMQ present (mariadbd," \
