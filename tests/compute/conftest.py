@@ -106,7 +106,7 @@ def compute_sandbox(tmp_path_factory):
     suite's later tests.
 
     ``$TRICIRCLE_TEST_COMPUTE_SANDBOX`` names a folder whose sandbox (up
-    with --compute) the tests use as it is, neither started nor stopped:
+    with --compute --dataplane) the tests use as it is, neither started nor stopped:
     minutes saved when working on the tests.
     """
     existing = os.environ.get(REUSE_ENV)
@@ -117,7 +117,8 @@ def compute_sandbox(tmp_path_factory):
     sandbox_dir = tmp_path_factory.mktemp('compute-sandbox')
     started = time.monotonic()
     try:
-        result = base.run_tricircle('sandbox', 'up', '--compute', '--pods',
+        result = base.run_tricircle('sandbox', 'up', '--compute',
+                                    '--dataplane', '--pods',
                                     '2', '--dir', str(sandbox_dir),
                                     timeout=UP_TIMEOUT)
     except subprocess.TimeoutExpired as e:

@@ -86,14 +86,15 @@ def test_ten_servers_at_once_over_two_pods(compute):
         theirs = {port.id: compute.regions[region]['compute_host']
                   for r, _n, s in servers if r == region
                   for port in _vm_ports(compute.pods[r], device_id=s.id)}
-        eventually(lambda: {i: p.binding_host_id for i, p in _shadows(
-            compute, other, net.id).items()} == theirs,
-            'shadows in %s of the ports bound in %s' % (other, region))
         # Bound as an agent's driver binds them (L2 population reads the
-        # binding), and trusted: no security group in this pod.
-        for shadow in _shadows(compute, other, net.id).values():
-            assert (shadow.binding_vif_type,
-                    shadow.security_group_ids) == ('ovs', [])
+        # binding), and trusted: no security group in this pod. A shadow
+        # is listed before its binding is done: wait for both.
+        eventually(lambda: {i: (p.binding_host_id, p.binding_vif_type,
+                                p.security_group_ids)
+                            for i, p in _shadows(
+                                compute, other, net.id).items()} ==
+                   {i: (host, 'ovs', []) for i, host in theirs.items()},
+                   'shadows in %s of the ports bound in %s' % (other, region))
 
     for _region, nova, server in servers:
         nova.compute.delete_server(server)

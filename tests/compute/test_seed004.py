@@ -2,13 +2,16 @@
 a VM booted on each through the API gateway (CentralRegion's Nova, by
 availability zone, as the seed boots them), one central router joining
 them with a gateway on an external network and a floating IP per VM;
-then everything deleted, leaving nothing in the Novas, the pods or
-central."""
+the servers ping each other and an outside host pings their floating
+IPs (issue #19: the compute sandbox runs the data plane, and Nova's
+servers are namespaces on the pods' integration bridges); then everything
+deleted, leaving nothing in the Novas, the pods or central."""
 
 import uuid
 
 from tests.compute.conftest import eventually
 from tests.compute.conftest import wait_active
+from tests.dataplane.conftest import DataPlane
 from tests.network.helpers import bottom
 from tests.network.helpers import central_bridge
 from tests.network.helpers import make_external
@@ -17,7 +20,7 @@ from tests.network.helpers import wait_jobs
 PLAN = (('Pod1', 'az1', '10.41.1.0/24'), ('Pod2', 'az2', '10.41.2.0/24'))
 
 
-def test_seed_004_with_real_servers(compute):
+def test_seed_004_with_real_servers(compute, request):
     project = 'proj-' + uuid.uuid4().hex[:12]
     tenant = compute.tenant_central(project).network
     ext, _ext_subnet = make_external(compute, 'ext-' + project,
@@ -60,6 +63,7 @@ def test_seed_004_with_real_servers(compute):
     mapped = {f.floating_ip_address for f in
               compute.pods['Pod2'].network.ips(floating_network_id=ext.id)}
     assert {f.floating_ip_address for f in fips.values()} <= mapped
+    _packets(compute, request.node, tenant, project, vms, fips, ext)
 
     for fip in fips.values():
         tenant.delete_ip(fip)
@@ -87,6 +91,34 @@ def test_seed_004_with_real_servers(compute):
         eventually(lambda: _left_in(compute, region, project) == ([], []),
                    'nothing of %s left in %s (%s)' % (
                         project, region, _left_in(compute, region, project)))
+
+
+def _packets(compute, node, tenant, project, vms, fips, ext):
+    """"The two virtual machines should be able to communicate with each
+    other" (seed 004), and the outside reaches them by floating IP once
+    the tenant lets ICMP in."""
+    plane = DataPlane(compute.state)
+    plane.node = node
+    default = next(iter(tenant.security_groups(name='default',
+                                               project_id=project)))
+    tenant.create_security_group_rule(
+        security_group_id=default.id, direction='ingress', ethertype='IPv4',
+        protocol='icmp', remote_ip_prefix='0.0.0.0/0')
+    address = {region: next(iter(tenant.ports(device_id=server.id)))
+               .fixed_ips[0]['ip_address']
+               for region, (_nova, server, _net, _subnet) in vms.items()}
+    for region, other in (('Pod1', 'Pod2'), ('Pod2', 'Pod1')):
+        plane.reaches('seed 004, Nova servers', vms[region][1].id,
+                      address[other])
+    outside = 'outside-' + project[-6:]
+    plane.outside(outside, 'extern', ext.provider_segmentation_id,
+                  '163.3.141.1/24')
+    try:
+        for fip in fips.values():
+            plane.reaches('seed 004, floating IPs', outside,
+                          fip.floating_ip_address)
+    finally:
+        plane.delete_vm(outside)
 
 
 def _left_in(compute, region, project):

@@ -151,14 +151,14 @@ def nova_sections(folder, pod, urls, transport_url, auth=None):
     return sections
 
 
-def write_nova(folder, pod, urls, transport_url, auth=None):
+def write_nova(folder, pod, urls, transport_url, auth=None, extra=None):
     paste = os.path.join(folder, 'api-paste.ini')
     if auth:
         shutil.copyfile(_installed('nova', 'api-paste.ini'), paste)
     else:
         _paste_without_authtoken(_installed('nova', 'api-paste.ini'), paste)
-    configs.write_ini(os.path.join(folder, 'nova.conf'),
-                      nova_sections(folder, pod, urls, transport_url, auth))
+    configs.write_ini(os.path.join(folder, 'nova.conf'), configs.merge(
+        nova_sections(folder, pod, urls, transport_url, auth), extra))
     return folder
 
 

@@ -25,9 +25,21 @@ Config folders come from the services' own environment variables
 
 import argparse
 import importlib
+import os
 import sys
 
 from tricircle.db import sqlite
+
+
+# "NAME=MODULE,...": MODULE imported as NAME once the service's own module
+# is, e.g. a virt driver of ours where Nova only looks under nova.virt.
+ALIASES_ENV = 'TRICIRCLE_MODULE_ALIASES'
+
+
+def _aliases():
+    for alias in filter(None, os.environ.get(ALIASES_ENV, '').split(',')):
+        name, _, target = alias.partition('=')
+        sys.modules[name] = importlib.import_module(target)
 
 
 def _run(target, args):
@@ -36,6 +48,7 @@ def _run(target, args):
     # Nova reads its concurrency backend from argv at import time.
     sys.argv = [prog] + list(args)
     module = importlib.import_module(module_name)
+    _aliases()
     # After the import: Cinder's commands monkey-patch eventlet first.
     sqlite.serialize_writers()
     return getattr(module, func_name or 'main')()

@@ -27,6 +27,7 @@ from tricircle.sandbox.compute import catalog
 from tricircle.sandbox.compute import clients
 from tricircle.sandbox.compute import configs as cc
 from tricircle.sandbox.compute import rabbitmq
+from tricircle.sandbox.dataplane import agents
 from tricircle.sandbox import keystone
 from tricircle.sandbox import processes
 
@@ -233,7 +234,9 @@ def _nova(starter, pod, folder):
     # its resources to, is up by then (else it retries, see the config).
     for service in ('conductor', 'scheduler', 'compute'):
         starter.start('%s-nova-%s' % (region, service), _run_argv(
-            'nova.cmd.%s:main' % service, '--config-file', conf))
+            'nova.cmd.%s:main' % service, '--config-file', conf),
+            env=agents.nova_env() if service == 'compute' and
+            starter.layout.get('dataplane') else None)
 
 
 def _cinder(starter, pod, folder):
@@ -294,7 +297,9 @@ def _pod(starter, pod):
     cc.write_placement(dirs['placement'], auth)
     cc.write_nova(dirs['nova'], pod, {
         'placement': pod['placement'], 'neutron': pod['neutron'],
-        'glance': glance, 'cinder': _root(pod['volume'])}, transport, auth)
+        'glance': glance, 'cinder': _root(pod['volume'])}, transport, auth,
+        extra=agents.nova_extra(layout, pod['region_name'])
+        if layout.get('dataplane') else None)
     cc.write_cinder(dirs['cinder'], pod, glance, transport, auth)
     starter.spawn(_placement, starter, pod, dirs['placement'])
     starter.spawn(_nova, starter, pod, dirs['nova'])

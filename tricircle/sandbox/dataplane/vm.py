@@ -67,8 +67,29 @@ def _dataplane(state):
     return dp
 
 
-def _namespace(dp, name):
+def namespace(dp, name):
+    """The namespace of VM (or Nova server) ``name``."""
     return 'tc%s-%s' % (dp['token'], name)
+
+
+def device(port_id):
+    """The tap device of a port, named as Nova's OVS VIF names it."""
+    return ('tap' + port_id)[:14]
+
+
+def vif_ids(port_id, mac, vm_id):
+    """The OVS external ids by which the pod's agent finds its port."""
+    return {'iface-id': port_id, 'attached-mac': mac,
+            'iface-status': 'active', 'vm-uuid': vm_id}
+
+
+def _namespaces():
+    out = _ip('netns', 'list', check=False).stdout
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def namespace_exists(netns):
+    return netns in _namespaces()
 
 
 def _pod(state, region_name):
@@ -124,10 +145,11 @@ def _wait_device(device):
         time.sleep(0.1)
 
 
-def _plug(dp, netns, device, bridge, mac, address, gateway, mtu=None,
-          external_ids=None, tag=None):
-    """An internal port of ``bridge`` moved into a new namespace."""
-    if _ip('netns', 'list', check=False).stdout.split().count(netns):
+def plug(dp, netns, device, bridge, mac, address, gateway, mtu=None,
+         external_ids=None, tag=None, new_namespace=True):
+    """An internal port of ``bridge`` moved into a new namespace (or an
+    existing one: a server's second VIF)."""
+    if new_namespace and namespace_exists(netns):
         raise VmError('namespace %s exists already' % netns)
     args = ['--may-exist', 'add-port', bridge, device, '--', 'set',
             'Interface', device, 'type=internal']
@@ -137,9 +159,10 @@ def _plug(dp, netns, device, bridge, mac, address, gateway, mtu=None,
         args += ['--', 'set', 'Port', device, 'tag=%d' % tag]
     ovs.vsctl(dp, *args)
     _wait_device(device)
-    _ip('netns', 'add', netns)
+    if new_namespace:
+        _ip('netns', 'add', netns)
+        _ip('link', 'set', 'lo', 'up', netns=netns)
     _ip('link', 'set', device, 'netns', netns)
-    _ip('link', 'set', 'lo', 'up', netns=netns)
     if mac:
         _ip('link', 'set', device, 'address', mac, netns=netns)
     if mtu:
@@ -160,7 +183,7 @@ def create(state, sess, name, pod=None, port_id=None, physnet=None,
     vms = _load(state)
     if name in vms:
         raise VmError('a VM named %s exists already' % name)
-    netns = _namespace(dp, name)
+    netns = namespace(dp, name)
     if port_id:
         if physnet or address:
             raise VmError('give either --port or --physnet/--ip, not both')
@@ -185,13 +208,12 @@ def _create_on_port(state, dp, sess, name, netns, region_name, port_id):
                  vm_id)
     address, gateway = _subnet(api, port)
     network = api.get('/v2.0/networks/%s' % port['network_id']).json()
-    device = ('tap' + port_id)[:14]
+    tap = device(port_id)
     bridge = dp['pods'][region_name]['integration_bridge']
-    _plug(dp, netns, device, bridge, port['mac_address'], address, gateway,
-          mtu=network['network'].get('mtu'), external_ids={
-              'iface-id': port_id, 'attached-mac': port['mac_address'],
-              'iface-status': 'active', 'vm-uuid': vm_id})
-    return {'name': name, 'netns': netns, 'device': device,
+    plug(dp, netns, tap, bridge, port['mac_address'], address, gateway,
+         mtu=network['network'].get('mtu'),
+         external_ids=vif_ids(port_id, port['mac_address'], vm_id))
+    return {'name': name, 'netns': netns, 'device': tap,
             'pod': region_name, 'port_id': port_id, 'address': address,
             'gateway': gateway, 'mac': port['mac_address']}
 
@@ -202,18 +224,20 @@ def _create_outside(state, dp, name, netns, physnet, vlan, address,
         raise VmError('no physnet %s; physnets: %s' % (
             physnet, ', '.join(sorted(dp['hubs']))))
     try:
-        ipaddress.ip_interface(address or '')
+        if '/' not in (address or ''):
+            raise ValueError(address)
+        ipaddress.ip_interface(address)
     except ValueError:
         raise VmError('--ip must be an address with its prefix length, '
                       'e.g. 203.0.113.1/24, not %r' % address) from None
     if vlan is not None and not 1 <= vlan <= 4094:
         raise VmError('--vlan must be 1-4094, not %d' % vlan)
     used = {vm['device'] for vm in _load(state).values()}
-    device = next('o%s%d' % (dp['token'], n) for n in range(1, 1000)
-                  if 'o%s%d' % (dp['token'], n) not in used)
-    _plug(dp, netns, device, dp['hubs'][physnet], None, address, gateway,
-          tag=vlan)
-    return {'name': name, 'netns': netns, 'device': device,
+    outside = next('o%s%d' % (dp['token'], n) for n in range(1, 1000)
+                   if 'o%s%d' % (dp['token'], n) not in used)
+    plug(dp, netns, outside, dp['hubs'][physnet], None, address, gateway,
+         tag=vlan)
+    return {'name': name, 'netns': netns, 'device': outside,
             'physnet': physnet, 'vlan': vlan, 'address': address,
             'gateway': gateway}
 
@@ -230,21 +254,30 @@ def ping(state, name, address, count=5, interval=0.2, wait=1):
     'rtt_avg_ms', 'output'} (rtt None when nothing came back)."""
     result = run(state, name, ['ping', '-n', '-c', str(count), '-i',
                                str(interval), '-W', str(wait), address])
-    out = result.stdout
+    return dict(parse_ping(result.stdout, count),
+                output=result.stdout + result.stderr)
+
+
+def parse_ping(out, count):
+    """Sent, received, loss (0..1) and average RTT of ping's summary; a
+    ping that printed no summary sent ``count`` and got nothing."""
     counts = re.search(r'(\d+) packets transmitted, (\d+) received', out)
     rtt = re.search(r'= [\d.]+/([\d.]+)/', out)
     sent, received = (int(counts.group(1)), int(counts.group(2))) \
         if counts else (count, 0)
     return {'sent': sent, 'received': received,
             'loss': 1.0 - received / sent if sent else 1.0,
-            'rtt_avg_ms': float(rtt.group(1)) if rtt else None,
-            'output': out + result.stderr}
+            'rtt_avg_ms': float(rtt.group(1)) if rtt else None}
 
 
 def _get(state, name):
+    """A VM of ``vms.json``, else a Nova server's namespace (its id)."""
     vm = _load(state).get(name)
     if vm is None:
-        raise VmError('no VM named %s' % name)
+        netns = namespace(_dataplane(state), name)
+        if not namespace_exists(netns):
+            raise VmError('no VM named %s' % name)
+        vm = {'name': name, 'netns': netns}
     return vm
 
 
@@ -254,8 +287,10 @@ def list_vms(state):
 
 def delete(state, sess, name):
     """Unplug VM ``name``; a port VM's port is unbound, as Nova leaves a
-    port it did not create."""
-    vm = _get(state, name)
+    port it did not create. A Nova server goes with ``server delete``."""
+    vm = _load(state).get(name)
+    if vm is None:
+        raise VmError('no VM named %s' % name)
     _unplug(state, vm)
     if vm.get('port_id'):
         api = _neutron(state, _pod(state, vm['pod']), sess)
@@ -266,16 +301,25 @@ def delete(state, sess, name):
     _save(state, vms)
 
 
+def unplug(dp, netns, devices):
+    """Remove ``devices`` from the switch and the namespace (if any)."""
+    for tap in devices:
+        ovs.vsctl(dp, '--if-exists', 'del-port', tap, check=False)
+    if netns:
+        _ip('netns', 'delete', netns, check=False)
+
+
 def _unplug(state, vm):
-    dp = state.get('dataplane')
-    if dp:
-        ovs.vsctl(dp, '--if-exists', 'del-port', vm['device'], check=False)
-    _ip('netns', 'delete', vm['netns'], check=False)
+    unplug(state['dataplane'], vm['netns'], [vm['device']])
 
 
 def remove_all(state):
-    """Every VM's namespace and port (``sandbox down``); the switch itself
-    stops with the sandbox."""
+    """Every VM's and server's namespace and port (``sandbox down``); the
+    switch itself stops with the sandbox."""
+    dp = state['dataplane']
     for vm in _load(state).values():
         _unplug(state, vm)
+    for netns in _namespaces():
+        if netns.startswith(namespace(dp, '')):
+            _ip('netns', 'delete', netns, check=False)
     _save(state, {})
