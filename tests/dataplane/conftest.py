@@ -4,6 +4,7 @@ data-plane test adds a line to."""
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -12,6 +13,7 @@ from tests.conftest import run_tricircle
 from tests.conftest import start_sandbox
 from tests.network.conftest import Cloud
 from tricircle.sandbox import cluster
+from tricircle.sandbox.dataplane import ovs
 from tricircle.sandbox.dataplane import vm
 
 PROPERTY = 'ping'
@@ -39,6 +41,26 @@ class DataPlane(Cloud):
     def outside(self, name, physnet, vlan, address, gateway=None):
         return vm.create(self.state, self.session, name, physnet=physnet,
                          vlan=vlan, address=address, gateway=gateway)
+
+    def tunnels(self, region):
+        """(local_ip, remote_ip) of each VxLAN port on the pod's tunnel
+        bridge, as its OVS agent made them."""
+        dp = self.state['dataplane']
+        found = []
+        for port in ovs.vsctl(dp, 'list-ports', dp['pods'][region][
+                'tunnel_bridge']).split():
+            if ovs.vsctl(dp, 'get', 'Interface', port, 'type') == 'vxlan':
+                found.append(tuple(ovs.vsctl(
+                    dp, 'get', 'Interface', port,
+                    'options:%s' % key).strip('"')
+                    for key in ('local_ip', 'remote_ip')))
+        return found
+
+    def measure(self, topology, source, address):
+        """Report what 5 pings get, with no expectation."""
+        result = self.ping(source, address, count=5)
+        self._report(topology, '%s -> %s' % (source, address), result)
+        return result
 
     def delete_vm(self, name):
         vm.delete(self.state, self.session, name)
@@ -86,6 +108,17 @@ def dataplane(tmp_path_factory):
     with open(os.path.join(str(sandbox_dir), 'ping-report.json'), 'w') as f:
         json.dump(plane.report, f, indent=2)
     run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir))
+    # Nothing of the data plane outlives "down": no device, no namespace.
+    dp = state['dataplane']
+    links = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True,
+                           text=True).stdout
+    left = [line.split(': ')[1] for line in links.splitlines()
+            if ovs.ours(dp, line.split(': ')[1].split('@')[0])]
+    namespaces = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
+                                text=True).stdout
+    left += [ns for ns in namespaces.split()
+             if ns.startswith('tc%s-' % dp['token'])]
+    assert not left, 'left after sandbox down: %s' % left
 
 
 @pytest.fixture(autouse=True)

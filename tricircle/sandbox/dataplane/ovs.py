@@ -213,10 +213,11 @@ def _devices():
 
 
 def ours(dp, device):
-    """Whether ``device`` is one this sandbox's switch made: every name
-    above carries the token right after a prefix of one or two letters."""
-    return bool(re.match(r'^[a-z]{1,2}-?%s(-\d+|h?\d+|p\d+)?$' % dp['token'],
-                         device))
+    """Whether ``device`` is one this sandbox's switch made (the names
+    :func:`plan` and ``vm`` give, each with the token)."""
+    tok = dp['token']
+    return bool(re.match(r'^((bi|bt|bb|be|pt|pi)-%s-\d+|(hb|he|ul)-%s|'
+                         r'x[be]%s[ph]\d+|o%s\d+)$' % ((tok,) * 4), device))
 
 
 def remove(state):
