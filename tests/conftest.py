@@ -15,6 +15,10 @@ BIN = os.path.dirname(sys.executable)
 # worker, so it starts once.
 SHARED_FIXTURE_DIRS = ('tests/keystone/', 'tests/compute/',
                        'tests/dataplane/')
+# Folders that must never run at the same time: both start a data plane,
+# and a host runs one userspace Open vSwitch only. One worker takes them
+# one after the other (each package's sandbox is down before the next).
+SAME_WORKER = {'tests/dataplane/': 'tests/compute/'}
 
 
 # Modules that take minutes (their own sandboxes, benchmarks): handed out
@@ -43,8 +47,9 @@ def pytest_xdist_make_scheduler(config, log):
     class _Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             path = nodeid.split('::', 1)[0]
-            return next((d for d in SHARED_FIXTURE_DIRS
-                         if path.startswith(d)), path)
+            scope = next((d for d in SHARED_FIXTURE_DIRS
+                          if path.startswith(d)), path)
+            return SAME_WORKER.get(scope, scope)
     return _Scheduling(config, log)
 
 

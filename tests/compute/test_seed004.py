@@ -11,7 +11,7 @@ import uuid
 
 from tests.compute.conftest import eventually
 from tests.compute.conftest import wait_active
-from tests.dataplane.conftest import DataPlane
+from tests.dataplane.plane import DataPlane
 from tests.network.helpers import bottom
 from tests.network.helpers import central_bridge
 from tests.network.helpers import make_external

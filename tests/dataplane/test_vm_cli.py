@@ -15,16 +15,24 @@ def test_create_exec_list_delete(dataplane):
         name='cli-net', availability_zone_hints=['az1'])
     subnet = dataplane.central.network.create_subnet(
         network_id=net.id, cidr='10.91.0.0/24', ip_version=4)
+    # One port made through the pod, one on central: the pod pulls it
+    # when the VM binds it, as when Nova boots with a central port.
     ports = [dataplane.pods['Pod1'].network.create_port(
-        network_id=net.id, name='cli-vm%d' % n) for n in (1, 2)]
+        network_id=net.id, name='cli-vm1'),
+        dataplane.central.network.create_port(network_id=net.id,
+                                              name='cli-vm2')]
     for n, port in enumerate(ports, 1):
         result = _vm(dataplane, 'create', 'cli-vm%d' % n, '--pod', 'Pod1',
                      '--port', port.id)
         assert result.returncode == 0, result.stderr
         assert 'cli-vm%d plugged' % n in result.stdout
-    bound = dataplane.pods['Pod1'].network.get_port(ports[0].id)
-    assert bound.binding_host_id == 'pod1-compute'
-    assert bound.binding_vif_type == 'ovs'
+    for port in ports:
+        bound = dataplane.pods['Pod1'].network.get_port(port.id)
+        assert (bound.binding_host_id, bound.binding_vif_type) == (
+            'pod1-compute', 'ovs')
+        # The binding reached central too.
+        assert dataplane.central.network.get_port(
+            port.id).binding_host_id == 'pod1-compute'
     listed = _vm(dataplane, 'list').stdout
     assert 'cli-vm1' in listed and 'cli-vm2' in listed
     target = ports[1].fixed_ips[0]['ip_address']
@@ -69,3 +77,13 @@ def test_bad_input_is_refused_and_leaves_nothing(dataplane):
         assert message in result.stderr, (args, result.stderr)
     assert 'x1' not in _vm(dataplane, 'list').stdout
     assert not dataplane.pods['Pod1'].network.get_port(port.id).device_id
+
+
+def test_a_second_data_plane_on_the_host_is_refused(dataplane, tmp_path):
+    """The userspace datapath allows one switch per host: a second
+    ``up --dataplane`` says so before it starts anything."""
+    result = run_tricircle('sandbox', 'up', '--dataplane', '--pods', '1',
+                           '--dir', str(tmp_path / 'second'))
+    assert result.returncode == 1, result.stdout
+    assert 'allows one per host' in result.stderr, result.stderr
+    assert not (tmp_path / 'second' / 'sandbox.json').exists()

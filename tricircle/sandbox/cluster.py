@@ -266,6 +266,11 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
         raise SandboxError('a sandbox is already running in %s; run '
                            '"tricircle sandbox down --dir %s" first'
                            % (sandbox_dir, sandbox_dir))
+    if with_dataplane:
+        try:
+            dataplane.check_host()
+        except dataplane.ERRORS as e:
+            raise SandboxError(str(e)) from None
     os.makedirs(sandbox_dir, exist_ok=True)
     LOG.info('Upgrading the Tricircle DB in %s', sandbox_dir)
     migration.upgrade(configs.tricircle_db_url(sandbox_dir))

@@ -20,6 +20,11 @@ ERRORS = (ovs.OvsError, agents.AgentError, rabbitmq.RabbitError,
           vm.VmError)
 
 
+def check_host():
+    """Before anything starts: this host's one userspace switch is free."""
+    ovs.check_free()
+
+
 def plan(layout, host):
     if 'rabbitmq' not in layout:  # --compute plans the broker already
         rabbitmq.plan(layout, host)

@@ -38,6 +38,8 @@ PHYSNETS = {'bridge': 'b', 'extern': 'e'}
 # for documentation-free private use by this sandbox kind.
 VTEP_NET = '172.31.%d.%d'
 START_TIMEOUT = 30.0
+# The tap device of the userspace datapath, one per host.
+DATAPATH_DEVICE = 'ovs-netdev'
 
 
 class OvsError(Exception):
@@ -122,10 +124,35 @@ def vsctl(dataplane, *args, check=True):
     return result.stdout.strip()
 
 
+def running_switches():
+    """(pid, command line) of every ovs-vswitchd on this host."""
+    import psutil
+    found = []
+    for proc in psutil.process_iter(['pid', 'name', 'cmdline']):
+        if proc.info['name'] == 'ovs-vswitchd':
+            found.append((proc.info['pid'],
+                          ' '.join(proc.info['cmdline'] or [])))
+    return found
+
+
+def check_free():
+    """One userspace switch per host: every ovs-vswitchd with the netdev
+    datapath holds the one tap device ``ovs-netdev``, and a second one
+    cannot open its datapath. Another sandbox's data plane (or the
+    host's own Open vSwitch) must be stopped first."""
+    others = running_switches()
+    if others:
+        raise OvsError(
+            'an ovs-vswitchd runs on this host already (pid %d: %s); the '
+            'userspace datapath allows one per host: stop that sandbox '
+            '("tricircle sandbox down") or switch first' % others[0])
+
+
 def start(layout, records):
     """A fresh database (bridges from an earlier ``up`` would name tap
     devices long gone), then ovsdb-server and ovs-vswitchd."""
     ensure_installed()
+    check_free()
     dp = layout['dataplane']
     run_dir = dp['run_dir']
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -230,8 +257,10 @@ def remove(state):
     if os.path.exists(dp['db'][5:]):
         for bridge in vsctl(dp, 'list-br', check=False).split():
             vsctl(dp, '--if-exists', 'del-br', bridge, check=False)
-    for device in _devices():
-        if ours(dp, device):
-            subprocess.run(['ip', 'link', 'delete', device],
-                           capture_output=True)
-            LOG.info('Removed device %s', device)
+    leftovers = [d for d in _devices() if ours(dp, d)]
+    if not running_switches() and DATAPATH_DEVICE in _devices():
+        # The datapath's own tap device, left by the switch we stopped.
+        leftovers.append(DATAPATH_DEVICE)
+    for device in leftovers:
+        subprocess.run(['ip', 'link', 'delete', device], capture_output=True)
+        LOG.info('Removed device %s', device)
