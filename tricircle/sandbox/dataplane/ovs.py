@@ -217,15 +217,19 @@ def _wire(dp):
     _link_up(dp['underlay'], [p['vtep_ip'] for p in dp['pods'].values()])
 
 
-def _link_up(device, addresses):
-    """Bring ``device`` up with ``addresses`` (/32 each) once
-    ovs-vswitchd has made its tap device."""
+def wait_device(device):
+    """Until ovs-vswitchd has made the tap device of an internal port."""
     deadline = time.monotonic() + START_TIMEOUT
     while subprocess.run(['ip', 'link', 'show', device],
                          capture_output=True).returncode:
         if time.monotonic() > deadline:
             raise OvsError('ovs-vswitchd made no device %s' % device)
         time.sleep(0.1)
+
+
+def _link_up(device, addresses):
+    """Bring ``device`` up with ``addresses`` (/32 each)."""
+    wait_device(device)
     subprocess.run(['ip', 'link', 'set', device, 'up'], check=True)
     for address in addresses:
         subprocess.run(['ip', 'addr', 'replace', address + '/32', 'dev',

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import subprocess
-import time
 
 from keystoneauth1 import adapter
 
@@ -27,7 +26,6 @@ from tricircle.sandbox.dataplane import agents
 from tricircle.sandbox.dataplane import ovs
 
 STATE_FILE = 'vms.json'
-PLUG_TIMEOUT = 30.0
 NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$')
 
 
@@ -100,7 +98,7 @@ def _pod(state, region_name):
         p['region_name'] for p in state['pods'])))
 
 
-def _neutron(state, pod, sess):
+def _neutron(pod, sess):
     return adapter.Adapter(sess, endpoint_override=pod['neutron'],
                            raise_exc=False)
 
@@ -137,14 +135,6 @@ def _subnet(api, port):
     return '%s/%d' % (fixed['ip_address'], prefix), subnet.get('gateway_ip')
 
 
-def _wait_device(device):
-    deadline = time.monotonic() + PLUG_TIMEOUT
-    while _ip('link', 'show', device, check=False).returncode:
-        if time.monotonic() > deadline:
-            raise VmError('ovs-vswitchd made no device %s' % device)
-        time.sleep(0.1)
-
-
 def plug(dp, netns, device, bridge, mac, address, gateway, mtu=None,
          external_ids=None, tag=None, new_namespace=True):
     """An internal port of ``bridge`` moved into a new namespace (or an
@@ -158,7 +148,7 @@ def plug(dp, netns, device, bridge, mac, address, gateway, mtu=None,
     if tag:
         args += ['--', 'set', 'Port', device, 'tag=%d' % tag]
     ovs.vsctl(dp, *args)
-    _wait_device(device)
+    ovs.wait_device(device)
     if new_namespace:
         _ip('netns', 'add', netns)
         _ip('link', 'set', 'lo', 'up', netns=netns)
@@ -202,7 +192,7 @@ def _create_on_port(state, dp, sess, name, netns, region_name, port_id):
     if not region_name:
         raise VmError('--port needs --pod')
     pod = _pod(state, region_name)
-    api = _neutron(state, pod, sess)
+    api = _neutron(pod, sess)
     vm_id = port_id  # one VM per port: the port's id names the device
     port = _bind(api, port_id, agents.host(region_name), pod['az_name'],
                  vm_id)
@@ -293,7 +283,7 @@ def delete(state, sess, name):
         raise VmError('no VM named %s' % name)
     _unplug(state, vm)
     if vm.get('port_id'):
-        api = _neutron(state, _pod(state, vm['pod']), sess)
+        api = _neutron(_pod(state, vm['pod']), sess)
         api.put('/v2.0/ports/%s' % vm['port_id'], json={'port': {
             'binding:host_id': '', 'device_id': '', 'device_owner': ''}})
     vms = _load(state)
