@@ -25,7 +25,8 @@ SAME_WORKER = {'tests/dataplane/': 'tests/compute/'}
 # first, so the short ones fill the end instead of two workers ending on
 # one long module each.
 LONG_FIRST = SHARED_FIXTURE_DIRS + (
-    'tests/benchmarks/', 'tests/network/test_l3_faults.py',
+    'tests/benchmarks/', 'tests/sandbox/test_production_shape.py',
+    'tests/network/test_l3_faults.py',
     'tests/network/test_north_south.py', 'tests/cmd/test_status.py',
     'tests/network/test_l3.py', 'tests/network/test_global_ipam.py')
 

@@ -18,11 +18,9 @@ If the server binaries are missing the fixtures FAIL (they do not skip):
 run ``make install`` (tools/install-deps.sh), which installs them.
 """
 
-import abc
 import atexit
 import ctypes
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -33,18 +31,17 @@ import uuid
 
 import pytest
 
-INSTALL_HINT = ('run `make install` (tools/install-deps.sh), which installs '
-                'the Debian packages mariadb-server and postgresql')
+from tricircle.sandbox import dbserver
+
 START_TIMEOUT = 60
 STOP_TIMEOUT = 30
-USER = 'tricircle'
-PASSWORD = 'tricircle-secret'
 
 _RUNNING = set()
 
-
-class ServerUnavailable(RuntimeError):
-    """The server binaries are missing or the server would not start."""
+# The tests' servers and the sandbox's (``up --db``) are described once,
+# in tricircle.sandbox.dbserver; this module only gives them a throw-away
+# folder and a lifetime bound to the test process.
+ServerUnavailable = dbserver.DatabaseError
 
 
 def free_port():
@@ -54,23 +51,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _find(name, extra_dirs=()):
-    for directory in extra_dirs:
-        path = os.path.join(directory, name)
-        if os.access(path, os.X_OK):
-            return path
-    path = shutil.which(name) or shutil.which(
-        name, path='/usr/sbin:/usr/bin:/sbin:/bin')
-    if path is None:
-        raise ServerUnavailable('%s not found; %s.' % (name, INSTALL_HINT))
-    return path
-
-
 def _die_with_parent():
     """preexec_fn: the server gets SIGTERM if the test process dies, so a
     killed pytest leaves no server behind (Linux only; best effort)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        # 1 = PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
     except Exception:  # pragma: no cover - not Linux
         pass
 
@@ -81,55 +67,24 @@ def _stop_all():
         server.stop()
 
 
-class _Server(abc.ABC):
-    """Common start/stop logic; subclasses describe their own commands."""
+class _Server:
+    """A backend of tricircle.sandbox.dbserver in a temporary folder."""
 
-    name = 'server'
-    stop_signal = signal.SIGTERM
+    backend_class = None
 
     def __init__(self):
+        self.name = self.backend_class.name
+        # Fails at once (ServerUnavailable) when the binaries are missing.
+        self.backend = self.backend_class(None)
         self.tmpdir = None
-        self.port = None
         self.proc = None
         self.start_seconds = None
         self._log = None
 
-    # -- subclass hooks ----------------------------------------------------
-    @abc.abstractmethod
-    def _prepare(self):
-        """Create the data directory (binaries were checked)."""
+    @property
+    def port(self):
+        return self.backend.port
 
-    @abc.abstractmethod
-    def _command(self):
-        """argv of the server process."""
-
-    def _popen_kwargs(self):
-        return {}
-
-    @abc.abstractmethod
-    def _admin(self):
-        """A DB-API connection as the server's superuser, autocommitting."""
-
-    def _ready(self):
-        """True once the server accepts admin connections."""
-        self._admin().close()
-        return True
-
-    def _admin_sql(self, *statements):
-        """Run statements as the superuser, on one short connection."""
-        conn = self._admin()
-        try:
-            with conn.cursor() as cur:
-                for statement in statements:
-                    cur.execute(statement)
-        finally:
-            conn.close()
-
-    @abc.abstractmethod
-    def _setup_user(self):
-        """Create the password user the tests connect as."""
-
-    # -- public API --------------------------------------------------------
     @property
     def log_path(self):
         return os.path.join(self.tmpdir, 'server.log')
@@ -144,10 +99,11 @@ class _Server(abc.ABC):
     def start(self):
         started = time.monotonic()
         self.tmpdir = tempfile.mkdtemp(prefix='tc-%s-' % self.name)
+        self.backend.base = self.tmpdir
         try:
-            self._prepare()
+            self.backend.initialize()
             for attempt in range(3):
-                self.port = free_port()
+                self.backend.port = free_port()
                 if self._launch():
                     break
                 if attempt == 2:
@@ -155,7 +111,7 @@ class _Server(abc.ABC):
                         '%s exited at start (code %s); log tail:\n%s' % (
                             self.name, self.proc.returncode,
                             self.log_tail()))
-            self._setup_user()
+            self.backend.create_user()
         except BaseException:
             self.stop()
             raise
@@ -167,10 +123,10 @@ class _Server(abc.ABC):
         (e.g. the port was taken meanwhile), so start() retries."""
         self._log = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(
-            self._command(), stdin=subprocess.DEVNULL, stdout=self._log,
+            self.backend.argv(), stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, cwd=self.tmpdir,
             start_new_session=True, preexec_fn=_die_with_parent,
-            **self._popen_kwargs())
+            **self.backend.popen_kwargs())
         _RUNNING.add(self)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -178,11 +134,8 @@ class _Server(abc.ABC):
                 self._log.close()
                 _RUNNING.discard(self)
                 return False
-            try:
-                if self._ready():
-                    return True
-            except Exception:
-                pass
+            if self.backend.ready():
+                return True
             time.sleep(0.05)
         raise ServerUnavailable('%s did not accept connections within %ss; '
                                 'log tail:\n%s' % (self.name, START_TIMEOUT,
@@ -193,7 +146,7 @@ class _Server(abc.ABC):
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             try:
-                proc.send_signal(self.stop_signal)
+                proc.send_signal(self.backend.stop_signal)
                 proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 pass
@@ -213,9 +166,11 @@ class _Server(abc.ABC):
 
     def create_database(self, name=None):
         """Create an empty database owned by the test user; its URL."""
-        name = name or 'tc_%s' % uuid.uuid4().hex[:12]
-        self._create_database(name)
-        return self.url(name)
+        return self.backend.create_database(
+            name or 'tc_%s' % uuid.uuid4().hex[:12])
+
+    def url(self, database):
+        return self.backend.url(database)
 
     def __enter__(self):
         return self.start()
@@ -225,148 +180,13 @@ class _Server(abc.ABC):
 
 
 class MariaDBServer(_Server):
-    name = 'mariadb'
-
-    def __init__(self):
-        super().__init__()
-        self.mariadbd = _find('mariadbd')
-        self.install_db = _find('mariadb-install-db')
-
-    @property
-    def socket_path(self):
-        return os.path.join(self.tmpdir, 'mysqld.sock')
-
-    def _prepare(self):
-        cmd = [self.install_db, '--no-defaults',
-               '--datadir=%s' % os.path.join(self.tmpdir, 'data'),
-               '--auth-root-authentication-method=normal',
-               '--skip-test-db', '--skip-name-resolve']
-        if os.geteuid() == 0:
-            cmd.append('--user=root')
-        result = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, cwd=self.tmpdir)
-        if result.returncode:
-            raise ServerUnavailable('mariadb-install-db failed:\n%s' %
-                                    result.stdout.decode(errors='replace'))
-
-    def _command(self):
-        cmd = [self.mariadbd, '--no-defaults',
-               '--datadir=%s' % os.path.join(self.tmpdir, 'data'),
-               '--socket=%s' % self.socket_path,
-               '--pid-file=%s' % os.path.join(self.tmpdir, 'mysqld.pid'),
-               '--port=%d' % self.port, '--bind-address=127.0.0.1',
-               '--skip-name-resolve', '--skip-log-bin',
-               '--character-set-server=utf8mb4',
-               '--collation-server=utf8mb4_general_ci',
-               '--innodb-buffer-pool-size=64M',
-               '--innodb-log-file-size=16M',
-               '--innodb-flush-log-at-trx-commit=0',
-               '--innodb-doublewrite=0']
-        if os.geteuid() == 0:
-            cmd.append('--user=root')
-        return cmd
-
-    def _admin(self):
-        import pymysql
-        return pymysql.connect(unix_socket=self.socket_path, user='root',
-                               password='', autocommit=True,
-                               connect_timeout=2)
-
-    def _setup_user(self):
-        self._admin_sql("CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'"
-                        % (USER, PASSWORD))
-
-    def _create_database(self, name):
-        self._admin_sql('CREATE DATABASE `%s` CHARACTER SET utf8mb4' % name,
-                        "GRANT ALL PRIVILEGES ON `%s`.* TO '%s'@'127.0.0.1'"
-                        % (name, USER))
-
-    def url(self, database):
-        return ('mysql+pymysql://%s:%s@127.0.0.1:%d/%s?charset=utf8mb4'
-                % (USER, PASSWORD, self.port, database))
+    backend_class = dbserver.MariaDB
 
 
 class PostgreSQLServer(_Server):
-    """PostgreSQL refuses to run as root: as root, initdb and postgres run
-    as the ``postgres`` system user the Debian package creates."""
+    """As root, PostgreSQL runs as the ``postgres`` system user."""
 
-    name = 'postgresql'
-    stop_signal = signal.SIGINT        # "fast" shutdown: ends client sessions
-    BIN_DIRS = ('/usr/lib/postgresql/15/bin',)
-
-    def __init__(self):
-        super().__init__()
-        bin_dirs = sorted(
-            (os.path.join('/usr/lib/postgresql', v, 'bin')
-             for v in _listdir('/usr/lib/postgresql')), reverse=True)
-        self.initdb = _find('initdb', bin_dirs)
-        self.postgres = _find('postgres', bin_dirs)
-        self.run_as = None
-        if os.geteuid() == 0:
-            try:
-                self.run_as = pwd.getpwnam('postgres')
-            except KeyError:
-                raise ServerUnavailable(
-                    'running as root, but there is no "postgres" system user '
-                    'to run PostgreSQL as; %s.' % INSTALL_HINT)
-
-    def _popen_kwargs(self):
-        if self.run_as is None:
-            return {}
-        return {'user': self.run_as.pw_uid, 'group': self.run_as.pw_gid,
-                'extra_groups': [],
-                'env': dict(os.environ, HOME=self.run_as.pw_dir,
-                            USER='postgres', LOGNAME='postgres')}
-
-    def _prepare(self):
-        if self.run_as is not None:
-            os.chown(self.tmpdir, self.run_as.pw_uid, self.run_as.pw_gid)
-        os.chmod(self.tmpdir, 0o700)
-        result = subprocess.run(
-            [self.initdb, '-D', os.path.join(self.tmpdir, 'data'),
-             '-U', 'postgres', '--auth-local=trust',
-             '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C',
-             '--no-sync'],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, cwd=self.tmpdir,
-            **self._popen_kwargs())
-        if result.returncode:
-            raise ServerUnavailable('initdb failed:\n%s' %
-                                    result.stdout.decode(errors='replace'))
-
-    def _command(self):
-        return [self.postgres, '-D', os.path.join(self.tmpdir, 'data'),
-                '-p', str(self.port), '-k', self.tmpdir,
-                '-c', 'listen_addresses=127.0.0.1',
-                '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-                '-c', 'full_page_writes=off', '-c', 'max_connections=200']
-
-    def _admin(self):
-        import psycopg2
-        conn = psycopg2.connect(host=self.tmpdir, port=self.port,
-                                user='postgres', dbname='postgres',
-                                connect_timeout=2)
-        conn.autocommit = True
-        return conn
-
-    def _setup_user(self):
-        self._admin_sql("CREATE ROLE %s LOGIN PASSWORD '%s'"
-                        % (USER, PASSWORD))
-
-    def _create_database(self, name):
-        self._admin_sql('CREATE DATABASE "%s" OWNER %s' % (name, USER))
-
-    def url(self, database):
-        return ('postgresql+psycopg2://%s:%s@127.0.0.1:%d/%s'
-                % (USER, PASSWORD, self.port, database))
-
-
-def _listdir(path):
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
+    backend_class = dbserver.PostgreSQL
 
 
 # -- pytest fixtures -------------------------------------------------------

@@ -46,6 +46,11 @@ def _neutron_options(opts, plain_ml2=False):
     return options
 
 
+def cluster_databases():
+    from tricircle.sandbox import cluster
+    return cluster.DATABASES
+
+
 def _print_table(rows, headers):
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     for row in [headers] + rows:
@@ -63,8 +68,11 @@ def _sandbox_up(args):
     state = cluster.up(args.dir, pods=args.pods, timeout=timeout,
                        neutron_options=_neutron_options(args.neutron_opt,
                                                         args.plain_ml2),
-                       xjob_count=args.xjobs, use_keystone=args.keystone,
-                       compute=args.compute, with_dataplane=args.dataplane)
+                       xjob_count=(args.workers if args.xjobs is None
+                                   else args.xjobs),
+                       use_keystone=args.keystone,
+                       compute=args.compute, with_dataplane=args.dataplane,
+                       db=args.db, rabbit=args.rabbit, workers=args.workers)
     rows = [(s['region_name'], s['az_name'] or '-', s['neutron'], s['pid'])
             for s in [state['central']] + state['pods']]
     if state.get('compute'):
@@ -76,6 +84,14 @@ def _sandbox_up(args):
     if state.get('keystone'):
         rows.insert(0, ('keystone', '-', state['auth']['auth_url'],
                         state['keystone']['pid']))
+    if state.get('database'):
+        db = state['database']
+        rows.insert(0, (db['backend'], '-', '127.0.0.1:%d' % db['port'],
+                        db['pid']))
+    if state.get('rabbitmq'):
+        rabbit = state['rabbitmq']
+        rows.insert(0, ('rabbitmq', '-', '127.0.0.1:%d' % rabbit['port'],
+                        rabbit['pid']))
     _print_table(rows, ('REGION', 'AZ', 'URL', 'PID'))
     print('sandbox up in %.1fs; state in %s, config in %s' % (
         time.monotonic() - started, cluster.state_path(args.dir),
@@ -157,9 +173,26 @@ def _add_sandbox(subparsers):
     up.add_argument('--neutron-opt', action='append', type=_neutron_opt,
                     metavar='SECTION.OPTION=VALUE', default=[],
                     help='Extra option for every Neutron server; repeatable.')
-    up.add_argument('--xjobs', type=int, default=1, metavar='N',
+    up.add_argument('--xjobs', type=int, default=None, metavar='N',
                     help='Number of tricircle-xjob processes sharing the '
-                         'job table (default: %(default)s).')
+                         'job table (default: as many as --workers).')
+    up.add_argument('--db', choices=cluster_databases(), default='sqlite',
+                    help='Database of every Neutron and of Tricircle: a '
+                         'private MariaDB or PostgreSQL server (Debian\'s) '
+                         'on loopback, its schemas made by '
+                         '"neutron-db-manage upgrade heads" and by '
+                         'tricircle-db-manage (default: %(default)s, one '
+                         'file per server).')
+    up.add_argument('--rabbit', action='store_true',
+                    help='Wake XJob over RabbitMQ (a private broker on '
+                         'loopback): central Neutron and the Admin API cast '
+                         'on every job they queue; the job table scan falls '
+                         'back to its production interval.')
+    up.add_argument('--workers', type=int, default=1, metavar='N',
+                    help='Worker processes per neutron-api and for the '
+                         'Admin API, and XJob processes unless --xjobs is '
+                         'given; more than 1 needs --db mariadb|postgresql '
+                         '(default: %(default)s).')
     up.add_argument('--keystone', action='store_true',
                     help='Run a real Keystone (from .venv-keystone) with a '
                          'region per pod; every service checks tokens and '

@@ -11,6 +11,12 @@ service validates tokens with keystonemiddleware and reaches the others as
 the service user through the catalog, as in a real multi-region cloud.
 With ``compute=True`` every pod also runs Nova, Placement and Cinder, with
 one Glance and one RabbitMQ (``compute/``), in either mode.
+
+The production shape (``db``, ``rabbit``, ``workers``): Neutron and
+Tricircle on a private MariaDB or PostgreSQL made by their own migrations
+(``dbserver.py``), XJob woken over RabbitMQ, several workers per API and
+several XJob processes. SQLite, one worker and the job table scan stay the
+default.
 """
 
 import json
@@ -30,13 +36,18 @@ from tricircle.sandbox.compute import configs as compute_configs
 from tricircle.sandbox.compute import services as compute_services
 from tricircle.sandbox import configs
 from tricircle.sandbox import dataplane
+from tricircle.sandbox import dbserver
 from tricircle.sandbox import keystone
 from tricircle.sandbox import processes
+from tricircle.sandbox import rabbitmq
 from tricircle.sandbox import xjobs
 
 LOG = logging.getLogger(__name__)
 
 STATE_FILE = 'sandbox.json'
+POD_NAME = 'Pod%d'
+SQLITE = 'sqlite'
+DATABASES = (SQLITE,) + tuple(sorted(dbserver.BACKENDS))
 HOST = '127.0.0.1'
 NEUTRON_READY_PATH = '/v2.0/networks'
 ADMIN_READY_PATH = '/v1.0/pods'
@@ -72,11 +83,11 @@ def _url(port):
 
 
 def _layout(sandbox_dir, pods, use_keystone=False, compute=False,
-            with_dataplane=False):
+            with_dataplane=False, rabbit=False):
     """Regions, AZs and fresh ports of every server of the sandbox."""
     central = {'region_name': constants.CENTRAL_REGION, 'az_name': None,
                'neutron': _url(processes.free_port(HOST))}
-    pod_list = [{'region_name': 'Pod%d' % i, 'az_name': 'az%d' % i,
+    pod_list = [{'region_name': POD_NAME % i, 'az_name': 'az%d' % i,
                  'neutron': _url(processes.free_port(HOST))}
                 for i in range(1, pods + 1)]
     layout = {'dir': sandbox_dir,
@@ -86,11 +97,22 @@ def _layout(sandbox_dir, pods, use_keystone=False, compute=False,
               'tricircle_conf': os.path.join(sandbox_dir, 'tricircle.conf')}
     if use_keystone:
         layout['keystone'] = {'url': _url(processes.free_port(HOST))}
+    if rabbit or compute or with_dataplane:
+        rabbitmq.plan(layout, HOST, tricircle=rabbit)
     if compute:
         compute_services.plan(layout, HOST)
     if with_dataplane:
-        dataplane.plan(layout, HOST)
+        dataplane.plan(layout)
     return layout
+
+
+def _wakeups(layout):
+    """``[DEFAULT] transport_url`` of XJob's wake-ups, or None (``--rabbit``
+    not given: XJob scans the job table often instead)."""
+    rabbit = layout.get('rabbitmq')
+    if rabbit and rabbitmq.TRICIRCLE_VHOST in rabbit['vhosts']:
+        return rabbitmq.transport_url(layout, rabbitmq.TRICIRCLE_VHOST)
+    return None
 
 
 def _with_keystone(extra, layout):
@@ -127,18 +149,37 @@ def _write_configs(layout, neutron_options):
                                             dataplane.neutron_extra(
                                                 layout,
                                                 server['region_name']))
+        kwargs['extra'] = configs.merge(kwargs.get('extra') or {},
+                                        _production(layout, server))
         kwargs['extra'] = _with_keystone(kwargs.get('extra'), layout)
         state_dir = os.path.join(layout['dir'], server['region_name'])
         server['config'] = configs.write_neutron_conf(state_dir, **kwargs)
     keystone_mode = keystone.enabled(layout)
+    wakeups = _wakeups(layout)
+    shape = {'DEFAULT': {'api_workers': layout.get('workers', 1)},
+             'xjob': xjobs.options(wakeups is not None)}
+    if wakeups:
+        shape['DEFAULT']['transport_url'] = wakeups
     configs.write_tricircle_conf(
         layout['dir'], int(layout['admin_api'].rsplit(':', 1)[1]),
         [] if keystone_mode else
         [(s['region_name'], s['neutron']) for s in _neutrons(layout)],
         extra=_with_keystone(configs.merge(
-            {'xjob': xjobs.OPTIONS},
-            compute_services.tricircle_sections(layout)
-            if layout.get('compute') else None), layout))
+            shape, compute_services.tricircle_sections(layout)
+            if layout.get('compute') else None), layout),
+        database=layout.get('database'))
+
+
+def _production(layout, server):
+    """A Neutron's own database on the sandbox's server; central's
+    transport for XJob's wake-ups (its plugin queues jobs)."""
+    extra = {}
+    if layout.get('database'):
+        extra['database'] = {
+            'connection': layout['database']['urls'][server['region_name']]}
+    if server is layout['central'] and _wakeups(layout):
+        extra['DEFAULT'] = {'transport_url': _wakeups(layout)}
+    return extra
 
 
 def _start_keystone(layout, records, timeout):
@@ -168,6 +209,7 @@ def _start_all(layout, records):
         record = processes.start(
             name, [sys.executable, '-m', 'tricircle.sandbox.neutron_server',
                    '--host', HOST, '--port', str(port),
+                   '--workers', str(layout.get('workers', 1)),
                    '--name', 'neutron-api-%s' % name],
             os.path.join(logs, name + '.log'),
             extra_env={'OS_NEUTRON_CONFIG_FILES': server['config']})
@@ -244,7 +286,7 @@ def _running(state):
 
 def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
        xjob_count=1, use_keystone=False, compute=False,
-       with_dataplane=False):
+       with_dataplane=False, db=SQLITE, rabbit=False, workers=1):
     """Start a sandbox in ``sandbox_dir``; return its state (sandbox.json).
 
     ``xjob_count`` XJob processes (xjob-1...) run the jobs; 0: none.
@@ -253,6 +295,10 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
     (see compute/).
     ``with_dataplane``: Neutron's agents per pod on a private Open vSwitch,
     and namespace VMs (see dataplane/).
+    ``db``: ``sqlite``, ``mariadb`` or ``postgresql`` for Neutron and
+    Tricircle (see dbserver.py); ``rabbit``: XJob woken over RabbitMQ;
+    ``workers``: per neutron-api and Admin API (more than 1 needs a
+    database server).
 
     Raises SandboxError, having stopped every process it started, when a
     server fails; a lost race for a free port is retried on new ports.
@@ -262,6 +308,7 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
         raise SandboxError('--pods must be 0 or more, not %d' % pods)
     if xjob_count < 0:
         raise SandboxError('--xjobs must be 0 or more, not %d' % xjob_count)
+    _check_shape(db, workers)
     if _running(load_state(sandbox_dir)):
         raise SandboxError('a sandbox is already running in %s; run '
                            '"tricircle sandbox down --dir %s" first'
@@ -272,13 +319,25 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
         except dataplane.ERRORS as e:
             raise SandboxError(str(e)) from None
     os.makedirs(sandbox_dir, exist_ok=True)
+    # The database server outlives port races: it starts once.
+    base = []
+    database = _start_database(sandbox_dir, db, pods, base)
     LOG.info('Upgrading the Tricircle DB in %s', sandbox_dir)
-    migration.upgrade(configs.tricircle_db_url(sandbox_dir))
+    try:
+        migration.upgrade(configs.tricircle_db_url(sandbox_dir, database))
+    except BaseException:
+        _stop_all(base, grace=FAILED_START_GRACE)
+        raise
     for attempt in range(1, attempts + 1):
         layout = _layout(sandbox_dir, pods, use_keystone, compute,
-                         with_dataplane)
-        records = []
+                         with_dataplane, rabbit)
+        layout.update(workers=workers)
+        if database:
+            layout['database'] = database
+        records = list(base)
         try:
+            if 'rabbitmq' in layout:
+                rabbitmq.start(layout, records)
             if use_keystone:
                 _start_keystone(layout, records, timeout)
             _write_configs(layout, neutron_options)
@@ -311,11 +370,13 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
             return layout
         except processes.StartError as e:
             # Nothing to save in servers that never served: stop them fast.
-            _stop_all(records, grace=FAILED_START_GRACE, layout=layout)
             if e.reason == processes.PORT_IN_USE and attempt < attempts:
+                _stop_all(records[len(base):], grace=FAILED_START_GRACE,
+                          layout=layout)
                 LOG.warning('%s lost its port to another process; '
                             'retrying on new ports', e.name)
                 continue
+            _stop_all(records, grace=FAILED_START_GRACE, layout=layout)
             _forget(sandbox_dir)
             raise SandboxError(str(e)) from None
         except compute_services.ERRORS + dataplane.ERRORS as e:
@@ -326,6 +387,41 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
             _stop_all(records, grace=FAILED_START_GRACE, layout=layout)
             _forget(sandbox_dir)
             raise
+
+
+def _check_shape(db, workers):
+    if db not in DATABASES:
+        raise SandboxError('--db must be one of %s, not %r'
+                           % (', '.join(DATABASES), db))
+    if workers < 1:
+        raise SandboxError('--workers must be 1 or more, not %d' % workers)
+    if workers > 1 and db == SQLITE:
+        raise SandboxError('--workers %d needs --db mariadb or postgresql: '
+                           'several processes writing one SQLite file lock '
+                           'each other out' % workers)
+
+
+def _start_database(sandbox_dir, db, pods, records):
+    """The database server with every database migrated, or None for
+    SQLite (each server then makes its own file)."""
+    if db == SQLITE:
+        return None
+    regions = [constants.CENTRAL_REGION] + [POD_NAME % i
+                                            for i in range(1, pods + 1)]
+    try:
+        LOG.info('Starting %s', db)
+        database = dbserver.start(sandbox_dir, db, regions, records)
+        LOG.info('Migrating the Neutron databases (neutron-db-manage '
+                 'upgrade heads)')
+        dbserver.migrate_neutron(database, regions,
+                                 os.path.join(sandbox_dir, 'logs'))
+        return database
+    except (dbserver.DatabaseError, processes.StartError) as e:
+        _stop_all(records, grace=FAILED_START_GRACE)
+        raise SandboxError(str(e)) from None
+    except BaseException:
+        _stop_all(records, grace=FAILED_START_GRACE)
+        raise
 
 
 def _remember(sandbox_dir, layout, records):

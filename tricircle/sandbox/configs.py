@@ -11,6 +11,7 @@ import os
 import sys
 
 from tricircle.common import constants
+from tricircle.sandbox import dbserver
 from tricircle.sandbox import identity
 
 # VLAN and VxLAN ranges every sandbox Neutron offers; the physnet names are
@@ -99,11 +100,16 @@ def write_neutron_conf(state_dir, core_plugin='ml2', service_plugins='router',
     return write_ini(os.path.join(state_dir, 'neutron.conf'), sections)
 
 
-def tricircle_db_url(sandbox_dir):
+def tricircle_db_url(sandbox_dir, database=None):
+    """The Tricircle DB: on the sandbox's database server (``database``,
+    the layout's section of that name), else a SQLite file."""
+    if database:
+        return database['urls'][dbserver.TRICIRCLE_DB]
     return 'sqlite:///%s' % os.path.join(sandbox_dir, 'tricircle.sqlite')
 
 
-def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None):
+def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None,
+                         database=None):
     """Write ``sandbox_dir/tricircle.conf`` for the Admin API and clients.
 
     ``pod_endpoints`` is a list of (region_name, neutron URL).
@@ -114,7 +120,8 @@ def write_tricircle_conf(sandbox_dir, api_port, pod_endpoints, extra=None):
             'bind_port': api_port,
             'auth_strategy': 'noauth',
         },
-        'database': {'connection': tricircle_db_url(sandbox_dir)},
+        'database': {'connection': tricircle_db_url(sandbox_dir,
+                                                    database)},
         'client': {
             'central_region_name': constants.CENTRAL_REGION,
             'pod_endpoints': ','.join('%s:%s' % (region, url)
@@ -156,7 +163,8 @@ def tricircle_plugins(region_name, az_name, layout):
                     'oslo_messaging_notifications': {
                         'driver': 'tricircle_tags'},
                     'tricircle': {
-                        'db_connection': tricircle_db_url(layout['dir'])},
+                        'db_connection': tricircle_db_url(
+                            layout['dir'], layout.get('database'))},
                 }}
     return {'core_plugin': LOCAL_PLUGIN, 'service_plugins': LOCAL_L3_PLUGIN,
             'extra': {

@@ -108,6 +108,8 @@ def main(argv=None):
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--threads', type=int, default=8)
+    parser.add_argument('--workers', type=int, default=1,
+                        help='gunicorn worker processes (SQLite: keep 1).')
     parser.add_argument('--name', default='neutron-api',
                         help='Process title, e.g. the region name.')
     args = parser.parse_args(argv)
@@ -118,7 +120,7 @@ def main(argv=None):
     if url and url.startswith('sqlite'):
         sqlite.serialize_writers()
         create_sqlite_schema(url)
-    wsgi.serve(_load_app, args.host, args.port, workers=1,
+    wsgi.serve(_load_app, args.host, args.port, workers=args.workers,
                threads=args.threads, proc_name=args.name)
     return 0
 

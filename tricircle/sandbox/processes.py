@@ -7,6 +7,7 @@ is never signalled.
 """
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -50,32 +51,43 @@ def console_script(name, module, *args):
     return head + list(args)
 
 
-def start(name, argv, log_path, extra_env=None):
+def start(name, argv, log_path, extra_env=None, user=None):
     """Start ``argv`` detached; return its record (name, pid, log, ...).
 
-    The record keeps ``argv`` and ``extra_env`` so that the same server can
-    be started again (see :func:`restart`).
+    ``user``: a system user to run as (PostgreSQL refuses root). The
+    record keeps ``argv``, ``extra_env`` and ``user`` so that the same
+    server can be started again (see :func:`restart`).
     """
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     env = dict(os.environ, **(extra_env or {}))
+    as_user = {}
+    if user:
+        entry = pwd.getpwnam(user)
+        env.update(HOME=entry.pw_dir, USER=user, LOGNAME=user)
+        as_user = {'user': entry.pw_uid, 'group': entry.pw_gid,
+                   'extra_groups': []}
     with open(log_path, 'ab') as log:
         offset = log.tell()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True, close_fds=True)
-    return {'name': name, 'pid': proc.pid, 'log': log_path,
-            'log_offset': offset, 'argv': list(argv),
-            'extra_env': dict(extra_env or {}),
-            'create_time': psutil.Process(proc.pid).create_time(),
-            'popen': proc}
+                                start_new_session=True, close_fds=True,
+                                **as_user)
+    record = {'name': name, 'pid': proc.pid, 'log': log_path,
+              'log_offset': offset, 'argv': list(argv),
+              'extra_env': dict(extra_env or {}),
+              'create_time': psutil.Process(proc.pid).create_time(),
+              'popen': proc}
+    if user:
+        record['user'] = user
+    return record
 
 
 def restart(record):
     """Start a stopped server again as it was first started; return its
     new record (same name, log, URL)."""
     new = start(record['name'], record['argv'], record['log'],
-                record.get('extra_env'))
-    for key in ('url', 'stop_last'):
+                record.get('extra_env'), record.get('user'))
+    for key in ('url', 'stop_last', 'stop_signal'):
         if record.get(key):
             new[key] = record[key]
     return new
@@ -143,14 +155,16 @@ def _group_is_ours(record):
 
 
 def stop(records, grace=10.0):
-    """SIGTERM each record's process group, SIGKILL what is left after
-    ``grace`` seconds; return when every group is gone (or after 5 more
-    seconds, when only an unkillable process could remain)."""
+    """SIGTERM (or the record's ``stop_signal``) each record's process
+    group, SIGKILL what is left after ``grace`` seconds; return when every
+    group is gone (or after 5 more seconds, when only an unkillable
+    process could remain)."""
     groups = [r for r in records if _group_is_ours(r)]
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+    for sig, wait in ((None, grace), (signal.SIGKILL, 5.0)):
         for record in groups:
             try:
-                os.killpg(record['pid'], sig)
+                os.killpg(record['pid'],
+                          sig or record.get('stop_signal', signal.SIGTERM))
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + wait

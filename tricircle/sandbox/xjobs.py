@@ -2,8 +2,9 @@
 Tricircle DB, as XJob processes on several hosts of a real cloud do.
 
 XJob serves no HTTP, so a process counts as running once its log says it
-dispatches jobs; there is no broker either, so it finds new jobs by
-scanning the job table, often.
+dispatches jobs. Without a broker (no ``--rabbit``) it finds new jobs by
+scanning the job table, often; with one, wake-ups start jobs and the scan
+keeps its production default.
 """
 
 import os
@@ -13,9 +14,18 @@ from tricircle.sandbox import processes
 
 # What tricircle-xjob logs once it dispatches jobs.
 READY_MARKER = 'XJob worker '
-# [xjob] options of the sandbox: jobs start within 0.2 s, and a stopping
-# XJob hands its jobs back before "down" would SIGKILL it.
-OPTIONS = {'scan_interval': 0.2, 'shutdown_grace': 5}
+# [xjob] options of the sandbox: a stopping XJob hands its jobs back
+# before "down" would SIGKILL it; without wake-ups, jobs start within 0.2 s.
+OPTIONS = {'shutdown_grace': 5}
+SCAN_WITHOUT_WAKEUPS = 0.2
+
+
+def options(wakeups):
+    """``[xjob]`` of the sandbox's tricircle.conf."""
+    return dict(OPTIONS, **({} if wakeups else
+                            {'scan_interval': SCAN_WITHOUT_WAKEUPS}))
+
+
 # Names of XJob records: xjob-1, xjob-2...
 NAME_PREFIX = 'xjob-'
 

@@ -74,7 +74,7 @@ class WakeEndpoint:
         self.engine = engine
 
     def wake(self, ctxt, job_type=None, resource_id=None):
-        LOG.debug('Woken up for %s %s', job_type, resource_id)
+        LOG.info('Woken up for %s %s', job_type, resource_id)
         self.engine.wake()
 
 

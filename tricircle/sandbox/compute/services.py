@@ -26,7 +26,7 @@ import time
 from tricircle.sandbox.compute import catalog
 from tricircle.sandbox.compute import clients
 from tricircle.sandbox.compute import configs as cc
-from tricircle.sandbox.compute import rabbitmq
+from tricircle.sandbox import rabbitmq
 from tricircle.sandbox.dataplane import agents
 from tricircle.sandbox import keystone
 from tricircle.sandbox import processes
@@ -52,8 +52,8 @@ def _url(host, port):
 
 
 def plan(layout, host):
-    """Ports and URLs of every compute service, into the layout."""
-    rabbitmq.plan(layout, host)
+    """Ports and URLs of every compute service, into the layout (the
+    broker is the sandbox's, see cluster)."""
     glance = _url(host, processes.free_port(host))
     layout['central']['image'] = glance
     layout['compute'] = {'glance': glance, 'flavor_id': cc.FLAVOR['id'],
@@ -314,8 +314,6 @@ def start(layout, records, on_start=lambda: None):
     first ``up`` spends a minute or more here)."""
     for package in PACKAGES:
         _version(package)
-    rabbitmq.start(layout, records)
-    on_start()
     starter = _Starter(layout, records, on_start)
     _gateways(starter)
     glance_dir = os.path.join(layout['dir'], 'glance')

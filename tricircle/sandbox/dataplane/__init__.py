@@ -9,7 +9,7 @@ ports, floating IPs, security groups) then carries real traffic.
 
 from oslo_log import log as logging
 
-from tricircle.sandbox.compute import rabbitmq
+from tricircle.sandbox import rabbitmq
 from tricircle.sandbox.dataplane import agents
 from tricircle.sandbox.dataplane import ovs
 from tricircle.sandbox.dataplane import vm
@@ -25,9 +25,7 @@ def check_host():
     ovs.check_free()
 
 
-def plan(layout, host):
-    if 'rabbitmq' not in layout:  # --compute plans the broker already
-        rabbitmq.plan(layout, host)
+def plan(layout):
     ovs.plan(layout)
 
 
@@ -36,10 +34,8 @@ def neutron_extra(layout, region_name):
 
 
 def start_switch(layout, records):
-    """The broker (unless --compute started it) and the switch; configs
-    of the agents."""
-    if not layout.get('compute'):
-        rabbitmq.start(layout, records)
+    """The switch (the sandbox's broker runs already); configs of the
+    agents."""
     agents.write_configs(layout)
     ovs.start(layout, records)
 

@@ -19,7 +19,7 @@ import time
 from oslo_log import log as logging
 
 from tricircle.sandbox.compute import configs as compute_configs
-from tricircle.sandbox.compute import rabbitmq
+from tricircle.sandbox import rabbitmq
 from tricircle.sandbox import configs
 from tricircle.sandbox import processes
 

@@ -1,14 +1,17 @@
-"""A private RabbitMQ broker for the sandbox's Nova and Cinder RPC.
+"""A private RabbitMQ broker: Nova's and Cinder's RPC, Neutron's agents,
+and XJob's wake-ups.
 
 oslo.messaging has no broker-less transport that crosses processes, and
 Nova's api, conductor, scheduler and compute (Cinder's api, scheduler and
-volume alike) are separate processes, so ``sandbox up --compute`` runs one
-broker of its own: Debian's ``rabbitmq-server`` started straight from
-``/usr/lib/rabbitmq/bin`` (the ``/usr/sbin`` wrapper switches to the
-``rabbitmq`` user and the system folders), every port on loopback, every
-file under ``<sandbox>/rabbitmq/``. One vhost per pod keeps the pods' RPC
-apart as separate brokers would; the vhosts and the user come from a
-definitions file loaded at boot, so no ``rabbitmqctl`` call is needed.
+volume alike, Neutron's server and agents, Tricircle's API and XJob) are
+separate processes, so ``sandbox up --compute``, ``--dataplane`` or
+``--rabbit`` runs one broker of its own: Debian's ``rabbitmq-server``
+started straight from ``/usr/lib/rabbitmq/bin`` (the ``/usr/sbin``
+wrapper switches to the ``rabbitmq`` user and the system folders), every
+port on loopback, every file under ``<sandbox>/rabbitmq/``. One vhost
+per pod keeps the pods' RPC apart as separate brokers would; the vhosts
+and the user come from a definitions file loaded at boot, so no
+``rabbitmqctl`` call is needed.
 
 Erlang's port mapper (epmd) would otherwise be started by the node as a
 daemon outside the sandbox's process groups and outlive ``down``; the
@@ -43,14 +46,20 @@ def _epmd():
         '/usr/bin/epmd' if os.access('/usr/bin/epmd', os.X_OK) else None)
 
 
-def plan(layout, host):
-    """Ports of the broker (AMQP, Erlang distribution, epmd)."""
+# The vhost of Tricircle's own messages (XJob wake-ups).
+TRICIRCLE_VHOST = 'tricircle'
+
+
+def plan(layout, host, tricircle=False):
+    """Ports of the broker (AMQP, Erlang distribution, epmd); a vhost per
+    pod, and ``tricircle`` for XJob's wake-ups when asked."""
     layout['rabbitmq'] = {
         'port': processes.free_port(host),
         'dist_port': processes.free_port(host),
         'epmd_port': processes.free_port(host),
         'host': host,
-        'vhosts': [p['region_name'] for p in layout['pods']],
+        'vhosts': [p['region_name'] for p in layout['pods']] + (
+            [TRICIRCLE_VHOST] if tricircle else []),
     }
     layout['rabbitmq']['url'] = transport_url(layout, '')
 
