@@ -6,6 +6,7 @@ The pipeline, outermost first: request id, JSON faults, authentication
 
 from keystonemiddleware import auth_token
 from oslo_config import cfg
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_middleware import request_id
 from oslo_serialization import jsonutils
@@ -48,6 +49,13 @@ class ErrorHook(hooks.PecanHook):
             return error_response(e.code, e.type, e.msg)
         if isinstance(e, webob.exc.HTTPException):
             return None
+        if isinstance(e, db_exc.DBConnectionError):
+            # The database restarting or failing over: the caller retries.
+            LOG.warning('%s %s: the Tricircle DB cannot be reached: %s',
+                        state.request.method, state.request.path, e)
+            return error_response(503, 'ServiceUnavailable',
+                                  'The Tricircle DB cannot be reached; '
+                                  'retry later.')
         if isinstance(e, RecursionError) and 'JSON' in str(e):
             # pecan's RestController reads the JSON body while routing,
             # before our validation: a body nested deeper than the parser's

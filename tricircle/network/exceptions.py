@@ -29,6 +29,13 @@ class CentralError(n_exc.NeutronException):
     message = 'Central Neutron failed (HTTP %(status)s): %(msg)s'
 
 
+class CentralFailed(n_exc.ServiceUnavailable):
+    """Central or the Admin API answered 5xx (its database restarting,
+    say): the pod's caller may retry, as after a 503."""
+    message = ('Central Neutron or the Admin API failed (HTTP %(status)s): '
+               '%(msg)s. Nothing was created in this pod; retry later.')
+
+
 class ManagedByCentral(n_exc.BadRequest):
     message = ('%(resource)s %(id)s belongs to central Neutron; create and '
                'change it there, the pods follow.')
@@ -60,4 +67,6 @@ def from_response(status, body_message):
         return CentralNotFound(msg=body_message)
     if status == 409:
         return CentralConflict(msg=body_message)
+    if status >= 500:
+        return CentralFailed(status=status, msg=body_message)
     return CentralError(status=status, msg=body_message)

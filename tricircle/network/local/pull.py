@@ -8,6 +8,8 @@ deletes reach it. A list that names no id never pulls: listing a pod shows
 what it holds.
 """
 
+import contextlib
+
 import netaddr
 
 from neutron.db import models_v2
@@ -22,6 +24,7 @@ from oslo_concurrency import lockutils
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
@@ -108,7 +111,7 @@ class PullMixin:
         the pod holds (and says so in the log) rather than failing."""
         try:
             found = self.central.find_networks(names)
-        except t_exc.CentralUnavailable as e:
+        except (t_exc.CentralUnavailable, t_exc.CentralFailed) as e:
             LOG.warning('Networks named %s not looked up on central: %s',
                         ', '.join(names), e)
             return {}
@@ -182,8 +185,10 @@ class PullMixin:
             LOG.info('Pulled central port %s (%s) into pod %s', port_id,
                      ', '.join(ip['ip_address'] for ip in top['fixed_ips']),
                      self.region_name)
-            self._copy_tags(admin, 'ports', port_id, top)
-            self._record(port_id, top['project_id'], constants.RT_PORT)
+            with self._undone_on_error('port', port_id, super().delete_port,
+                                       admin):
+                self._copy_tags(admin, 'ports', port_id, top)
+                self._record(port_id, top['project_id'], constants.RT_PORT)
         self._queue_sg_jobs(sg_jobs, top['project_id'])
         return port
 
@@ -236,16 +241,42 @@ class PullMixin:
                          net_id, self.region_name,
                          body.get('provider:network_type'))
             except db_exc.DBDuplicateEntry:
+                # Another API worker, on another host, pulled it first.
                 net = super().get_network(admin, net_id)
-            else:
+                for subnet in self.central.list_subnets(net_id):
+                    self._ensure_subnet(context, subnet['id'], subnet, net)
+                return net
+            # A pulled network is whole (routing, jobs, subnets) or gone:
+            # the next request finds no half and pulls it again.
+            with self._undone_on_error('network', net_id,
+                                       super().delete_network, admin):
                 self._copy_tags(admin, 'networks', net_id, top)
                 self._record(net_id, top['project_id'], constants.RT_NETWORK)
                 self._extend_routers(net_id, top['project_id'])
                 if body.get('provider:network_type') == shadow_ports.VXLAN:
                     self._queue_shadows(net_id, top['project_id'])
-            for subnet in self.central.list_subnets(net_id):
-                self._ensure_subnet(context, subnet['id'], subnet, net)
+                for subnet in self.central.list_subnets(net_id):
+                    self._ensure_subnet(context, subnet['id'], subnet, net)
         return net
+
+    @contextlib.contextmanager
+    def _undone_on_error(self, kind, resource_id, delete, admin):
+        """Delete what a pull just made in this pod when a later step of
+        the pull fails (central or the Admin API unavailable): a
+        half-pulled resource would be found by the next request and never
+        completed. The error goes on to the caller."""
+        try:
+            yield
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                LOG.warning('Pulling %s %s into pod %s failed half-way; '
+                            'removing it so that the next request pulls it '
+                            'again', kind, resource_id, self.region_name)
+                try:
+                    delete(admin, resource_id)
+                except Exception:
+                    LOG.exception('Could not remove the half-pulled %s %s',
+                                  kind, resource_id)
 
     def _ensure_subnet(self, context, subnet_id, top=None, net=None):
         """The local twin of a central subnet; its gateway IP is the one
@@ -262,7 +293,10 @@ class PullMixin:
                 raise n_exc.SubnetNotFound(subnet_id=subnet_id)
         if net is None:
             net = self._ensure_network(context, top['network_id'])
-        with lockutils.lock('tricircle-subnet-%s' % subnet_id):
+        # Across API workers too (as networks): Neutron refuses the second
+        # copy as an overlapping CIDR (400), not as a duplicate.
+        with lockutils.lock('tricircle-subnet-%s' % subnet_id,
+                            external=True):
             try:
                 return super().get_subnet(admin, subnet_id)
             except n_exc.SubnetNotFound:
@@ -287,13 +321,21 @@ class PullMixin:
             try:
                 subnet = plugin_utils.create_subnet(
                     self, admin, {'subnet': body}, check_allow_post=False)
-                LOG.info('Materialised central subnet %s (%s, gateway %s) '
-                         'in pod %s', subnet_id, top['cidr'], gateway_ip,
-                         self.region_name)
+            except (db_exc.DBDuplicateEntry, n_exc.InvalidInput) as e:
+                # An API worker on another host (no lock reaches it)
+                # pulled it first; else the refusal stands.
+                try:
+                    return super().get_subnet(admin, subnet_id)
+                except n_exc.SubnetNotFound:
+                    raise e from None
+            LOG.info('Materialised central subnet %s (%s, gateway %s) in '
+                     'pod %s', subnet_id, top['cidr'], gateway_ip,
+                     self.region_name)
+            with self._undone_on_error('subnet', subnet_id,
+                                       super().delete_subnet, admin):
                 self._copy_tags(admin, 'subnets', subnet_id, top)
-            except db_exc.DBDuplicateEntry:
-                subnet = super().get_subnet(admin, subnet_id)
-        self._record(subnet_id, top['project_id'], constants.RT_SUBNET)
+                self._record(subnet_id, top['project_id'],
+                             constants.RT_SUBNET)
         return subnet
 
     @staticmethod
