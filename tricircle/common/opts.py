@@ -12,6 +12,7 @@ from oslo_config import cfg
 from tricircle.common import config
 from tricircle.gateway import opts as gateway_opts
 from tricircle.xjob import opts as xjob_opts
+from tricircle.xjob import rpc
 
 _CLIENT = cfg.OptGroup(
     'client', title='Reaching the pods',
@@ -37,6 +38,7 @@ def list_opts():
         (_CLIENT, itertools.chain(config.client_opts)),
         (_TRICIRCLE, itertools.chain(config.network_opts,
                                      config.bridge_opts,
-                                     config.l2_opts)),
+                                     config.l2_opts,
+                                     rpc.wakeup_opts)),
         (_XJOB, itertools.chain(xjob_opts.xjob_opts)),
     ] + gateway_opts.list_opts()

@@ -172,13 +172,15 @@ def _write_configs(layout, neutron_options):
 
 def _production(layout, server):
     """A Neutron's own database on the sandbox's server; central's
-    transport for XJob's wake-ups (its plugin queues jobs)."""
+    transport for XJob's wake-ups (its plugin queues jobs). Central's own
+    RPC stays in-process: nothing listens to it, and Neutron's casts
+    block its API while a broker is down."""
     extra = {}
     if layout.get('database'):
         extra['database'] = {
             'connection': layout['database']['urls'][server['region_name']]}
     if server is layout['central'] and _wakeups(layout):
-        extra['DEFAULT'] = {'transport_url': _wakeups(layout)}
+        extra['tricircle'] = {'wakeup_transport_url': _wakeups(layout)}
     return extra
 
 
