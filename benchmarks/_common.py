@@ -19,11 +19,12 @@ def connect(url):
 
 
 @contextlib.contextmanager
-def sandbox(sandbox_dir, pods):
+def sandbox(sandbox_dir, pods, **shape):
     """A sandbox of ``pods`` pods for the block: ``(state, central network
-    proxy, {region: pod network proxy})``; always taken down after."""
+    proxy, {region: pod network proxy})``; always taken down after.
+    ``shape``: more keyword arguments of cluster.up (db, rabbit, ...)."""
     from tricircle.sandbox import cluster
-    state = cluster.up(sandbox_dir, pods=pods)
+    state = cluster.up(sandbox_dir, pods=pods, **shape)
     try:
         yield (state, connect(state['central']['neutron']),
                {p['region_name']: connect(p['neutron'])

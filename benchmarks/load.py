@@ -20,9 +20,17 @@ interface on central, each call timed; then the time until XJob's jobs for
 the router are done. Finally, if ``tricircle audit`` exists, it is run on
 the sandbox and whether it found no drift is recorded.
 
+Baseline, in the same run once the Tricircle sandbox is down: the same
+port creates at the same concurrency on as many plain-ML2 pods (a network
+of each pod's own), so the report gives Tricircle's throughput and latency
+as ratios to plain ML2 of the same machine and moment. ``--db``,
+``--workers`` apply to both sandboxes, ``--xjobs`` and ``--rabbit`` to
+Tricircle's (the production shape, see README).
+
     python benchmarks/load.py [--quick] [--ports N] [--concurrency N]
         [--cycles N] [--pods N] [--layout stretched|per-pod] [--dir DIR]
-        [--output PATH]
+        [--db sqlite|mariadb|postgresql] [--workers N] [--xjobs N]
+        [--rabbit] [--no-baseline] [--output PATH]
 
 Writes JSON (default benchmarks/results/load.json, git-ignored).
 """
@@ -42,6 +50,7 @@ from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 
 from tricircle.sandbox import cluster
+from tricircle.sandbox import configs
 from tricircle.sandbox import identity
 import _common  # noqa: I100 - benchmarks/ is the script's folder
 
@@ -127,6 +136,34 @@ def port_phase(state, count, concurrency, layout):
     lift_port_quota(central, count)
     nets = make_networks(central, regions, [p['az_name'] for p in pods],
                          layout)
+    result, created = create_ports(pods, nets, count, concurrency)
+    result['layout'] = layout
+    result.update(verify_ports(central, state, nets, created))
+    return result
+
+
+def baseline_port_phase(state, count, concurrency):
+    """The same creates on plain ML2 pods: a network of each pod's own,
+    made in the pod (nothing spans pods without Tricircle)."""
+    nets = {}
+    for i, pod in enumerate(state['pods']):
+        neutron = api(pod['neutron'])
+        lift_port_quota(neutron, count)
+        net = checked(neutron.post('/v2.0/networks', json={'network': {
+            'name': 'load-baseline'}}, raise_exc=False),
+            'network create')['network']
+        checked(neutron.post('/v2.0/subnets', json={'subnet': {
+            'network_id': net['id'], 'ip_version': 4,
+            'cidr': '10.%d.0.0/16' % (120 + i)}}, raise_exc=False),
+            'subnet create')
+        nets[pod['region_name']] = net['id']
+    result, _created = create_ports(state['pods'], nets, count, concurrency)
+    return result
+
+
+def create_ports(pods, nets, count, concurrency):
+    """``count`` port creates round-robin over the pods' Neutrons; the
+    summary and {region: created port ids}."""
     local = threading.local()
     lock = threading.Lock()
     created = collections.defaultdict(list)     # region -> port ids
@@ -164,15 +201,28 @@ def port_phase(state, count, concurrency, layout):
         list(pool.map(create, range(count)))
     wall = time.monotonic() - wall
     result = {'requests': count, 'concurrency': concurrency,
-              'layout': layout, 'pods': len(pods),
+              'pods': len(pods),
               'ok': outcome['ok'], 'conflicts': outcome['conflict'],
               'errors': outcome['error'],
               'error_messages': dict(messages.most_common(10)),
               'wall_s': round(wall, 2),
               'ports_per_s': round(outcome['ok'] / wall, 1) if wall else None,
               'latency': latency_summary(latencies)}
-    result.update(verify_ports(central, state, nets, created))
-    return result
+    return result, created
+
+
+def ratios(ports, baseline):
+    """Tricircle over plain ML2, from the same run: throughput (higher is
+    better) and latency percentiles (lower is better)."""
+    out = {}
+    if ports['ports_per_s'] and baseline['ports_per_s']:
+        out['throughput'] = round(ports['ports_per_s'] /
+                                  baseline['ports_per_s'], 2)
+    for key in ('p50_ms', 'p90_ms', 'p99_ms'):
+        ours, base = ports['latency'][key], baseline['latency'][key]
+        if ours and base:
+            out['latency_' + key[:3]] = round(ours / base, 2)
+    return out
 
 
 def verify_ports(central, state, nets, created):
@@ -296,6 +346,9 @@ def run_audit(sandbox_dir):
 
 def print_report(report):
     p, r = report['ports'], report['router']
+    shape = report['shape']
+    print('shape: %(db)s, %(workers)d worker(s) per API, %(xjobs)d XJob '
+          'process(es), wake-ups %(rabbit)s' % shape)
     print('port creates: %d at concurrency %d over %d pods (%s): ok %d, '
           'conflicts %d, errors %d, %.1f ports/s' % (
               p['requests'], p['concurrency'], p['pods'], p['layout'],
@@ -323,6 +376,15 @@ def print_report(report):
     print('audit: %s' % ('not available' if not audit['available'] else
                          'clean' if audit['clean'] else
                          'DRIFT (exit %d)' % audit['exit_code']))
+    base = report['baseline_ports']
+    if base:
+        lat = base['latency']
+        print('baseline, plain ML2 pods, same ports: ok %d, errors %d, '
+              '%.1f ports/s; latency ms p50 %s p90 %s p99 %s' % (
+                  base['ok'], base['errors'], base['ports_per_s'] or 0,
+                  lat['p50_ms'], lat['p90_ms'], lat['p99_ms']))
+        print('ratios Tricircle / plain ML2: %s' % ', '.join(
+            '%s %.2f' % item for item in sorted(report['ratios'].items())))
 
 
 def main(argv=None):
@@ -335,26 +397,60 @@ def main(argv=None):
                         default='stretched')
     parser.add_argument('--quick', action='store_true',
                         help='40 ports at concurrency 8, 5 cycles.')
-    parser.add_argument('--dir', help='Sandbox folder (must be new); '
-                                      'default a new temporary one, kept.')
+    parser.add_argument('--db', choices=cluster.DATABASES, default='sqlite',
+                        help='Database of every Neutron and Tricircle, in '
+                             'both sandboxes (see "sandbox up --db").')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='Workers per neutron-api and Admin API, in '
+                             'both sandboxes (more than 1 needs --db).')
+    parser.add_argument('--xjobs', type=int, default=1,
+                        help='XJob processes of the Tricircle sandbox.')
+    parser.add_argument('--rabbit', action='store_true',
+                        help='Wake XJob over RabbitMQ.')
+    parser.add_argument('--no-baseline', dest='baseline',
+                        action='store_false',
+                        help='Skip the plain-ML2 run of the same ports.')
+    parser.add_argument('--dir', help='Folder of the two sandboxes '
+                                      '(sandbox/, baseline/; must be new); '
+                                      'default a new one under /var/tmp, '
+                                      'kept.')
     parser.add_argument('--output', default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     if args.quick:
         args.ports, args.concurrency, args.cycles = 40, 8, 5
-    sandbox_dir = args.dir or os.path.join(
-        tempfile.mkdtemp(prefix='load-bench-'), 'sandbox')
+    folder = args.dir
+    if folder is None:
+        folder = tempfile.mkdtemp(prefix='load-bench-', dir='/var/tmp')
+        # PostgreSQL runs as its own user, which must enter the folder.
+        os.chmod(folder, 0o711)
+    sandbox_dir = os.path.join(folder, 'sandbox')
+    shape = {'db': args.db, 'workers': args.workers}
     started = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-    state = cluster.up(sandbox_dir, pods=args.pods)
+    state = cluster.up(sandbox_dir, pods=args.pods, rabbit=args.rabbit,
+                       xjob_count=args.xjobs, **shape)
     try:
         ports = port_phase(state, args.ports, args.concurrency, args.layout)
         router = router_phase(state, args.cycles)
         audit = run_audit(sandbox_dir)
     finally:
         cluster.down(sandbox_dir)
+    baseline = None
+    if args.baseline:
+        # One after the other: the two never share the machine.
+        baseline_dir = os.path.join(folder, 'baseline')
+        state = cluster.up(baseline_dir, pods=args.pods, xjob_count=0,
+                           neutron_options=configs.plain_ml2, **shape)
+        try:
+            baseline = baseline_port_phase(state, args.ports,
+                                           args.concurrency)
+        finally:
+            cluster.down(baseline_dir)
     report = {'benchmark': 'load', 'started_at': started,
               'cpus': os.cpu_count(), 'quick': args.quick,
+              'shape': dict(shape, rabbit=args.rabbit, xjobs=args.xjobs),
               'sandbox': sandbox_dir, 'ports': ports, 'router': router,
-              'audit': audit}
+              'audit': audit, 'baseline_ports': baseline,
+              'ratios': ratios(ports, baseline) if baseline else None}
     print_report(report)
     _common.write_result(args.output, report)
     return 0

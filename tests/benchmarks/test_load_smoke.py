@@ -12,7 +12,7 @@ def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('load')
     return run_benchmark('load.py', tmp / 'load.json', '--pods', '2',
                          '--ports', '6', '--concurrency', '3', '--cycles',
-                         '1', '--dir', str(tmp / 'sandbox'))
+                         '1', '--dir', str(tmp / 'sandboxes'))
 
 
 def test_ports_created_once_each_without_duplicates(report):
@@ -35,3 +35,12 @@ def test_audit_recorded(report):
     audit = report['audit']
     assert audit['available'] is True
     assert audit['clean'] is True, audit['output_tail']
+
+
+def test_baseline_made_the_same_ports(report):
+    base = report['baseline_ports']
+    assert (base['requests'], base['ok'], base['errors']) == (6, 6, 0), \
+        base['error_messages']
+    assert set(report['ratios']) == {'throughput', 'latency_p50',
+                                     'latency_p90', 'latency_p99'}
+    assert all(value > 0 for value in report['ratios'].values())
