@@ -183,6 +183,31 @@ def test_wake_starts_a_job_before_the_next_scan(sqlite_db, fake_transport):
     assert not runner.is_alive()
 
 
+def test_a_retry_runs_when_due_not_at_the_next_scan(sqlite_db):
+    """No wake-up is cast for a retry: the engine that failed the job
+    scans again when the retry falls due."""
+    runs = []
+    second = threading.Event()
+
+    def flaky(ctx, job):
+        runs.append(time.monotonic())
+        if len(runs) == 1:
+            raise RuntimeError('pod not answering yet')
+        second.set()
+
+    engine = xjob_engine.Engine('w1', {'noop': flaky}, scan_interval=600,
+                                workers=1, retry_base=0.5)
+    jobs.register_job(None, 'noop', 'r1')
+    runner = threading.Thread(target=engine.run)
+    runner.start()
+    try:
+        assert second.wait(30), 'the retry waited for the 600 s scan'
+    finally:
+        engine.stop()
+        runner.join(30)
+    assert runs[1] - runs[0] >= 0.5  # not before its backoff
+
+
 def test_no_transport_url_means_no_rpc(tmp_path):
     conf = _conf(tmp_path, '[DEFAULT]\n')
     assert rpc.transport_url(conf) is None

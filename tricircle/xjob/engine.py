@@ -16,6 +16,7 @@ failed run leaves the result of the last successful one (see
 tricircle.db.job_leases.finish_job).
 """
 
+import datetime
 import os
 import queue
 import socket
@@ -23,12 +24,15 @@ import threading
 import time
 
 from oslo_log import log as logging
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from tricircle.common import context
 from tricircle.db import jobs
 
 LOG = logging.getLogger(__name__)
+# Past a retry's due time, so its scan finds it due.
+RETRY_WAKE_MARGIN = 0.05
 
 
 def default_worker_id():
@@ -118,6 +122,7 @@ class Engine:
         elif done['next_attempt_at']:
             LOG.info('Job %s will be retried at %s (attempt %d failed)',
                      job['id'], done['next_attempt_at'], done['attempts'])
+            self._wake_at(done['next_attempt_at'])
         elif self.max_attempts and done['attempts'] >= self.max_attempts:
             LOG.error('Job %s is left in FAIL after %d attempt(s); redo it '
                       'once the cause is fixed: %s', job['id'],
@@ -126,6 +131,15 @@ class Engine:
             LOG.info('Job %s failed and is not retried: a newer job of '
                      '%s %s will do its work', job['id'], job['type'],
                      job['resource_id'])
+
+    def _wake_at(self, when):
+        """Scan when a retry falls due: no wake-up is cast for a retry,
+        and the periodic scan may be seconds away."""
+        delay = (datetime.datetime.fromisoformat(when) -
+                 timeutils.utcnow()).total_seconds()
+        timer = threading.Timer(max(delay, 0) + RETRY_WAKE_MARGIN, self.wake)
+        timer.daemon = True
+        timer.start()
 
     def run_once(self):
         """Claim and run at most one job in this thread; whether it did."""
