@@ -157,21 +157,18 @@ def test_down_and_up_keeps_the_data(shaped):
     _audit_clean(state)
 
 
-def test_workers_need_a_database_server(tmp_path):
+@pytest.mark.parametrize('args, code, message', [
+    (('--workers', '2'), 1, '--workers 2 needs --db mariadb or postgresql'),
+    (('--db', 'oracle'), 2, "invalid choice: 'oracle'"),
+])
+def test_bad_shape_refused_before_anything_starts(tmp_path, args, code,
+                                                  message):
     result = conftest.run_tricircle('sandbox', 'up', '--dir', str(tmp_path),
-                                    '--workers', '2')
-    assert result.returncode == 1
-    assert '--workers 2 needs --db mariadb or postgresql' in result.stderr
+                                    *args)
+    assert result.returncode == code
+    assert message in result.stderr
     assert cluster.load_state(str(tmp_path)) is None
     assert not os.path.exists(tmp_path / 'tricircle.sqlite')
-
-
-def test_unknown_database_refused(tmp_path):
-    result = conftest.run_tricircle('sandbox', 'up', '--dir', str(tmp_path),
-                                    '--db', 'oracle')
-    assert result.returncode == 2
-    assert "invalid choice: 'oracle'" in result.stderr
-    assert cluster.load_state(str(tmp_path)) is None
 
 
 def test_postgresql_folder_the_postgres_user_cannot_reach(tmp_path):
