@@ -23,7 +23,6 @@ import ctypes
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -32,6 +31,7 @@ import uuid
 import pytest
 
 from tricircle.sandbox import dbserver
+from tricircle.sandbox import processes
 
 START_TIMEOUT = 60
 STOP_TIMEOUT = 30
@@ -42,13 +42,6 @@ _RUNNING = set()
 # in tricircle.sandbox.dbserver; this module only gives them a throw-away
 # folder and a lifetime bound to the test process.
 ServerUnavailable = dbserver.DatabaseError
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _die_with_parent():
@@ -103,7 +96,7 @@ class _Server:
         try:
             self.backend.initialize()
             for attempt in range(3):
-                self.backend.port = free_port()
+                self.backend.port = processes.free_port()
                 if self._launch():
                     break
                 if attempt == 2:

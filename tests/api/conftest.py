@@ -13,14 +13,9 @@ from keystoneauth1 import session as ks_session
 import pytest
 
 from tricircle.db import migration
+from tricircle.sandbox import processes
 
 BIN = os.path.dirname(sys.executable)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class AdminApi:
@@ -29,7 +24,7 @@ class AdminApi:
     def __init__(self, workdir, auth_strategy='noauth', extra_conf=''):
         self.db_url = 'sqlite:///%s/tricircle.sqlite' % workdir
         migration.upgrade(self.db_url)
-        self.port = _free_port()
+        self.port = processes.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         conf = os.path.join(workdir, 'tricircle.conf')
         with open(conf, 'w') as f:

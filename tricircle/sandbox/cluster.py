@@ -179,8 +179,9 @@ def _production(layout, server):
     if layout.get('database'):
         extra['database'] = {
             'connection': layout['database']['urls'][server['region_name']]}
-    if server is layout['central'] and _wakeups(layout):
-        extra['tricircle'] = {'wakeup_transport_url': _wakeups(layout)}
+    wakeups = _wakeups(layout)
+    if server is layout['central'] and wakeups:
+        extra['tricircle'] = {'wakeup_transport_url': wakeups}
     return extra
 
 
@@ -418,11 +419,10 @@ def _start_database(sandbox_dir, db, pods, records):
         dbserver.migrate_neutron(database, regions,
                                  os.path.join(sandbox_dir, 'logs'))
         return database
-    except (dbserver.DatabaseError, processes.StartError) as e:
+    except BaseException as e:
         _stop_all(records, grace=FAILED_START_GRACE)
-        raise SandboxError(str(e)) from None
-    except BaseException:
-        _stop_all(records, grace=FAILED_START_GRACE)
+        if isinstance(e, (dbserver.DatabaseError, processes.StartError)):
+            raise SandboxError(str(e)) from None
         raise
 
 

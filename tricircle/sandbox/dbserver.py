@@ -12,6 +12,7 @@ The backends also serve the tests' throw-away servers (tests/dbservers.py):
 one description of how each server is initialised, started and reached.
 """
 
+import abc
 import os
 import pwd
 import shutil
@@ -61,7 +62,7 @@ def _run(argv, what, **kwargs):
             what, result.stdout.decode(errors='replace')[-4000:]))
 
 
-class Backend:
+class Backend(abc.ABC):
     """One server: ``base`` holds its data folder and unix socket."""
 
     name = None
@@ -79,16 +80,17 @@ class Backend:
     def initialized(self):
         return os.path.isdir(self.datadir)
 
+    @abc.abstractmethod
     def initialize(self):
         """Create the data folder (the server's own init tool)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def argv(self):
-        raise NotImplementedError
+        """The server's command line, listening on ``port``."""
 
+    @abc.abstractmethod
     def admin(self):
         """A DB-API connection as the superuser, autocommitting."""
-        raise NotImplementedError
 
     def admin_sql(self, *statements):
         conn = self.admin()
@@ -107,15 +109,18 @@ class Backend:
         except Exception:
             return False
 
+    @abc.abstractmethod
     def create_user(self):
-        raise NotImplementedError
+        """The password user every service connects as, unless it
+        exists."""
 
+    @abc.abstractmethod
     def create_database(self, name):
         """An empty database owned by USER, unless it exists; its URL."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def url(self, database):
-        raise NotImplementedError
+        """SQLAlchemy URL of ``database`` as that user."""
 
     def popen_kwargs(self):
         """Keyword arguments of subprocess.Popen for the server's tools."""

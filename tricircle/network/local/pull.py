@@ -243,8 +243,7 @@ class PullMixin:
             except db_exc.DBDuplicateEntry:
                 # Another API worker, on another host, pulled it first.
                 net = super().get_network(admin, net_id)
-                for subnet in self.central.list_subnets(net_id):
-                    self._ensure_subnet(context, subnet['id'], subnet, net)
+                self._pull_subnets(context, net)
                 return net
             # A pulled network is whole (routing, jobs, subnets) or gone:
             # the next request finds no half and pulls it again.
@@ -255,9 +254,13 @@ class PullMixin:
                 self._extend_routers(net_id, top['project_id'])
                 if body.get('provider:network_type') == shadow_ports.VXLAN:
                     self._queue_shadows(net_id, top['project_id'])
-                for subnet in self.central.list_subnets(net_id):
-                    self._ensure_subnet(context, subnet['id'], subnet, net)
+                self._pull_subnets(context, net)
         return net
+
+    def _pull_subnets(self, context, net):
+        """Every central subnet of ``net`` into this pod."""
+        for subnet in self.central.list_subnets(net['id']):
+            self._ensure_subnet(context, subnet['id'], subnet, net)
 
     @contextlib.contextmanager
     def _undone_on_error(self, kind, resource_id, delete, admin):
