@@ -156,3 +156,23 @@ def test_taken_port_is_reported(tmp_path):
         finally:
             processes.stop([record], grace=1)
     assert _gone(record['pid'])
+
+
+def test_a_stepped_wall_clock_does_not_orphan_servers(tmp_path):
+    """A server is known by its start in clock ticks since boot. psutil's
+    create_time moves when the wall clock is stepped (a CI run once saw
+    every live server reported down, and kept running after stop); a
+    record whose create_time is 100 s off is still ours, one whose ticks
+    differ (a reused pid) is not."""
+    record = processes.start('sleeper', ['sleep', '60'],
+                             str(tmp_path / 'sleeper.log'))
+    try:
+        record['create_time'] -= 100  # as after a clock step
+        assert processes.is_alive(record)
+        stranger = dict(record, start_ticks=record['start_ticks'] + 1)
+        assert not processes.is_alive(stranger)
+        processes.stop([stranger], grace=1)
+        assert processes.is_alive(record)
+    finally:
+        processes.stop([record], grace=1)
+    assert _gone(record['pid'])

@@ -4,6 +4,12 @@ Each server runs in a session (and process group) of its own, so stopping
 it reaches gunicorn's workers too and nothing else. A process is recorded
 with its start time, so a pid reused by an unrelated process after a reboot
 is never signalled.
+
+The start time kept is the kernel's own (clock ticks since boot, from
+``/proc/<pid>/stat``), not psutil's wall-clock ``create_time``: that one is
+boot time plus ticks, and the boot time moves whenever the wall clock is
+stepped (NTP, a resumed VM), which made every live server look like a
+stranger's process.
 """
 
 import os
@@ -41,6 +47,28 @@ def free_port(host='127.0.0.1'):
         return s.getsockname()[1]
 
 
+def start_ticks(pid):
+    """When ``pid`` started, in clock ticks since boot; None if it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses; the
+    # fields after its closing parenthesis start at field 3, so the start
+    # time (field 22) is the 20th of them.
+    return int(stat[stat.rindex(b')') + 2:].split()[19])
+
+
+def _same_start(proc, record):
+    """Whether ``proc`` is the process the record started (not a later
+    process given the same pid)."""
+    if 'start_ticks' in record:
+        return start_ticks(proc.pid) == record['start_ticks']
+    # A record written before start_ticks existed.
+    return abs(proc.create_time() - record['create_time']) <= 1
+
+
 def console_script(name, module, *args):
     """argv of one of our console scripts: the venv's script, else the one
     on PATH, else ``python -m module``."""
@@ -76,6 +104,7 @@ def start(name, argv, log_path, extra_env=None, user=None):
               'log_offset': offset, 'argv': list(argv),
               'extra_env': dict(extra_env or {}),
               'create_time': psutil.Process(proc.pid).create_time(),
+              'start_ticks': start_ticks(proc.pid),
               'popen': proc}
     if user:
         record['user'] = user
@@ -97,7 +126,7 @@ def _process(record):
     """The live psutil.Process of a record, or None if it is gone."""
     try:
         proc = psutil.Process(record['pid'])
-        if abs(proc.create_time() - record['create_time']) > 1:
+        if not _same_start(proc, record):
             return None  # the pid now belongs to someone else
         if proc.status() == psutil.STATUS_ZOMBIE:
             return None
@@ -145,7 +174,7 @@ def _group_is_ours(record):
     """
     try:
         proc = psutil.Process(record['pid'])
-        if abs(proc.create_time() - record['create_time']) > 1:
+        if not _same_start(proc, record):
             return False
     except psutil.NoSuchProcess:
         pass
