@@ -223,3 +223,84 @@ def test_member_leaving_and_group_deleted(cloud, tenant, sg, ports):
         with pytest.raises(os_exc.NotFoundException):
             cloud.pods[region].network.get_security_group(sg.id)
     assert cloud.routings(top_id=sg.id, resource_type='security_group') == []
+
+
+def _jobs(cloud, resource_id):
+    return cloud.admin.get('/v1.0/jobs?resource_id=%s'
+                           % resource_id).json()['jobs']
+
+
+def _expanded_ips(cloud, region, sg_id):
+    return {prefix.split('/')[0]
+            for _desc, prefix in pod_rules(cloud, region, sg_id)[1]}
+
+
+def test_members_reach_only_the_other_pods(cloud, tenant):
+    """Central records a pod's port's routing itself, so it knows the
+    member's pod: a member of a group only its own pod holds queues no
+    job (the pod resolves its own members); once another pod holds the
+    group, a new member reaches that pod as an IP rule and never becomes
+    one in its own pod, and its delete removes it there."""
+    group = tenant.create_security_group(name='members')
+    tenant.create_security_group_rule(
+        security_group_id=group.id, direction='ingress', ether_type='IPv4',
+        remote_group_id=group.id)
+    nets = {}
+    for n, region in enumerate(('Pod1', 'Pod2'), 1):
+        net = tenant.create_network(name='members-' + region,
+                                    availability_zone_hints=['az%d' % n])
+        tenant.create_subnet(network_id=net.id, ip_version=4,
+                             cidr='10.31.%d.0/24' % n)
+        nets[region] = net.id
+
+    def member(region):
+        port = cloud.tenant(TENANT, region).network.create_port(
+            network_id=nets[region], security_group_ids=[group.id])
+        # Recorded by central before it answered the pod.
+        assert [r['pod_id'] for r in cloud.routings(
+            top_id=port.id, resource_type='port')] == [cloud.pod_ids[region]]
+        return port
+
+    first = member('Pod1')
+    wait_jobs(cloud, group.id)  # the first copy's own job
+    before = len(_jobs(cloud, group.id))
+    second = member('Pod1')
+    assert len(_jobs(cloud, group.id)) == before
+
+    third = member('Pod2')
+    wait_jobs(cloud, group.id)
+    ip = {p.id: p.fixed_ips[0]['ip_address'] for p in (first, second, third)}
+    assert _expanded_ips(cloud, 'Pod2', group.id) == {ip[first.id],
+                                                      ip[second.id]}
+    assert _expanded_ips(cloud, 'Pod1', group.id) == {ip[third.id]}
+
+    before = len(_jobs(cloud, group.id))
+    fourth = member('Pod1')
+    assert len(_jobs(cloud, group.id)) > before
+    wait_jobs(cloud, group.id)
+    assert _expanded_ips(cloud, 'Pod2', group.id) == {
+        ip[first.id], ip[second.id], fourth.fixed_ips[0]['ip_address']}
+    assert _expanded_ips(cloud, 'Pod1', group.id) == {ip[third.id]}
+
+    cloud.tenant(TENANT, 'Pod1').network.delete_port(fourth.id)
+    assert cloud.routings(top_id=fourth.id, resource_type='port') == []
+    wait_jobs(cloud, group.id)
+    assert _expanded_ips(cloud, 'Pod2', group.id) == {ip[first.id],
+                                                      ip[second.id]}
+    for region, port in (('Pod1', first), ('Pod1', second),
+                         ('Pod2', third)):
+        cloud.tenant(TENANT, region).network.delete_port(port.id)
+
+
+def test_a_tenant_cannot_name_a_pod(cloud, tenant):
+    """Only the pods (admin) name themselves to central: a tenant's port
+    made on central with the header is routed nowhere."""
+    net = tenant.create_network(name='no-origin')
+    resp = tenant.post('/ports', json={'port': {'network_id': net.id}},
+                       headers={'X-Tricircle-Pod': 'Pod1'})
+    assert resp.status_code == 201, resp.text
+    port_id = resp.json()['port']['id']
+    assert 'X-Tricircle-Routed' not in resp.headers
+    assert cloud.routings(top_id=port_id) == []
+    tenant.delete_port(port_id)
+    tenant.delete_network(net.id)

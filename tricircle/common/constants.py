@@ -63,3 +63,9 @@ DEVICE_OWNER_SHADOW = 'network:tricircle_shadow'
 DEVICE_OWNER_POD_L3 = 'network:tricircle_pod_l3'
 DEVICE_OWNER_ROUTER_GW = 'network:router_gateway'
 DEVICE_OWNER_FLOATINGIP = 'network:floatingip'
+
+# A pod names itself to central on port creates and deletes; central
+# answers the second header when it recorded (or dropped) the port's
+# routing itself (tricircle.network.central.origin).
+POD_HEADER = 'X-Tricircle-Pod'
+ROUTED_HEADER = 'X-Tricircle-Routed'

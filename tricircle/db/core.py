@@ -20,7 +20,21 @@ _URL = None
 
 
 class _DbContext:
-    """Carrier for enginefacade state when the caller has no context."""
+    """Carrier for enginefacade state when the caller has no context.
+
+    In central's neutron-api, Neutron's revision plugin listens to the
+    flush of every SQLAlchemy session, ours included, and asks the
+    session's context for a compare-and-swap constraint: ours never has
+    one.
+    """
+
+    @staticmethod
+    def get_transaction_constraint():
+        return None
+
+    @staticmethod
+    def clear_transaction_constraint():
+        pass
 
 
 def configure(connection, **engine_kwargs):

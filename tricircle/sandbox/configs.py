@@ -11,6 +11,7 @@ import os
 import sys
 
 from tricircle.common import constants
+from tricircle.network.central import origin
 from tricircle.sandbox import dbserver
 from tricircle.sandbox import identity
 
@@ -62,7 +63,11 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
             # In-process only: the sandbox has no agents to talk to.
             'transport_url': 'fake:/',
             'api_paste_config': identity.paste_ini(
-                api_paste_ini(), os.path.join(state_dir, 'api-paste.ini')),
+                api_paste_ini(), os.path.join(state_dir, 'api-paste.ini'),
+                # Central learns which pod asks (tricircle.network.
+                # central.origin).
+                [(origin.FILTER, origin.FACTORY)]
+                if core_plugin == CENTRAL_PLUGIN else ()),
             'state_path': state_dir,
         },
         'database': {

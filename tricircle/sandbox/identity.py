@@ -35,13 +35,20 @@ class HeaderIdentity(base.ConfigurableMiddleware):
         return self.application
 
 
-def paste_ini(installed, path):
+def paste_ini(installed, path, filters=()):
     """Write Neutron's api-paste.ini at ``path`` with this filter in the
-    noauth pipeline; return ``path``."""
+    noauth pipeline; return ``path``. ``filters``: more (name, factory)
+    filters, placed in both pipelines after the identity filters, just
+    before Neutron's extensions."""
     with open(installed) as f:
         text = f.read()
     text = text.replace(' fake_project_id ', ' %s ' % FILTER)
-    text += '\n[filter:%s]\npaste.filter_factory = %s\n' % (FILTER, FACTORY)
+    for name, factory in [(FILTER, FACTORY)] + list(filters):
+        if name != FILTER:
+            text = text.replace(' extensions neutronapiapp_v2_0',
+                                ' %s extensions neutronapiapp_v2_0' % name)
+        text += '\n[filter:%s]\npaste.filter_factory = %s\n' % (
+            name, factory)
     with open(path, 'w') as f:
         f.write(text)
     return path

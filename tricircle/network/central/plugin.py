@@ -28,6 +28,7 @@ from tricircle.db import api as db_api
 from tricircle.db import core
 from tricircle.network import attributes
 from tricircle.network.central import follow
+from tricircle.network.central import origin
 from tricircle.network import placement
 from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
@@ -240,7 +241,32 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
     def create_port(self, context, port):
         self._check_bridge_write(context,
                                  network_id=port['port']['network_id'])
-        return super().create_port(context, port)
+        result = super().create_port(context, port)
+        if origin.pod_of(context) is None:
+            return result
+        try:
+            pod_id = origin.record_port(context, result)
+        except Exception as e:
+            LOG.error('Routing of port %s to pod %s not recorded (%s); the '
+                      'port is deleted again', result['id'],
+                      origin.pod_of(context), e)
+            try:
+                super().delete_port(context.elevated(), result['id'],
+                                    l3_port_check=False)
+            except Exception:
+                LOG.exception('Port %s not deleted; the audit reports it '
+                              'as an orphan', result['id'])
+            if isinstance(e, n_exc.NeutronException):
+                raise
+            raise n_exc.ServiceUnavailable(
+                message='the Tricircle DB is unavailable: %s' % e)
+        try:
+            self._queue_member_jobs(
+                context, set(result.get('security_groups') or ()), pod_id)
+        except Exception:
+            LOG.exception('Security group jobs for port %s not queued',
+                          result['id'])
+        return result
 
     def create_port_bulk(self, context, ports):
         for net_id in {p['port']['network_id'] for p in ports['ports']}:
@@ -259,6 +285,14 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
             self._check_bridge_write(context, network_id=super().get_port(
                 context, id)['network_id'])
         super().delete_port(context, id, l3_port_check=l3_port_check)
+        if origin.pod_of(context):
+            # The pod asking has dropped its copy (or never made it).
+            try:
+                origin.forget_port(context, id)
+            except Exception as e:
+                LOG.warning('Routing of port %s to pod %s not removed (%s); '
+                            'its sync job removes it', id,
+                            origin.pod_of(context), e)
         follow.resource_changed('port', id, None, 'deleted')
 
     def _check_bridge_write(self, context, network=None, network_id=None):
@@ -376,22 +410,38 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
     def _sg_members_changed(self, resource, event, trigger, payload):
         """A port joining or leaving groups (or changing IPs) changes the
         IP rules that stand for remote-group rules in other pods."""
+        if event == events.AFTER_CREATE and origin.pod_of(payload.context):
+            return  # create_port knows the pod once it is recorded
         try:
             port = payload.states[-1]
             sg_ids = set(port.get('security_groups') or ())
+            held_by = None
             if event == events.AFTER_UPDATE:
                 old = payload.states[0]
                 if (old.get('security_groups') == port.get('security_groups')
                         and old.get('fixed_ips') == port.get('fixed_ips')):
                     return
                 sg_ids |= set(old.get('security_groups') or ())
-            for sg_id in sorted(self._sgs_referring(payload.context,
-                                                    sg_ids)):
-                self._sg_sync(sg_id)
+            elif event == events.AFTER_DELETE:
+                held_by = origin.pod_holding(payload.context, port['id'])
+            self._queue_member_jobs(payload.context, sg_ids, held_by)
         except Exception:
             # The port change stands; an admin seg_rule_setup catches up.
             LOG.exception('Security group jobs for port %s not queued',
                           payload.resource_id)
+
+    def _queue_member_jobs(self, context, sg_ids, pod_id=None):
+        """Members of ``sg_ids`` came or went: queue the job of each group
+        referring to them that a pod holds. ``pod_id``: the pod holding
+        the member, which resolves its own members natively, so a group
+        only that pod holds needs no job. (A pod that copies such a group
+        later queues the group's job itself, and that job reads the
+        members from central.)"""
+        for sg_id in sorted(self._sgs_referring(context, sg_ids)):
+            if any(r['pod_id'] != pod_id for r in
+                   follow.routed(sg_id, constants.RT_SG)):
+                follow.queue(constants.JOB_SEG_RULE_SETUP, sg_id, None,
+                             'security group')
 
     @staticmethod
     def _sgs_referring(context, sg_ids):

@@ -30,19 +30,24 @@ class _Api:
             client.get_session(), endpoint_override=endpoint)
 
     def request(self, method, path, body=None, ok=(200, 201, 204)):
+        return self.response(method, path, body, ok)[0]
+
+    def response(self, method, path, body=None, ok=(200, 201, 204),
+                 headers=None):
+        """(JSON body or None, response headers)."""
         # keystoneauth retries a read timeout like a refused connection:
         # a POST that central is still working on would be made twice.
         retries = 0 if method == 'POST' else 2
         try:
             resp = self._adapter.request(path, method, json=body,
-                                         raise_exc=False,
+                                         headers=headers, raise_exc=False,
                                          connect_retries=retries,
                                          timeout=cfg.CONF.client.timeout)
         except (ks_exc.ConnectionError, ks_exc.ConnectFailure,
                 ks_exc.RequestTimeout) as e:
             raise t_exc.CentralUnavailable(url=self.endpoint, reason=e)
         if resp.status_code in ok:
-            return resp.json() if resp.content else None
+            return (resp.json() if resp.content else None), resp.headers
         raise t_exc.from_response(resp.status_code, _message(resp))
 
 
@@ -61,9 +66,12 @@ def _message(resp):
 class CentralClient:
     """Central Neutron's networks, subnets and ports, seen from a pod."""
 
-    def __init__(self, region_name):
+    def __init__(self, region_name, pod_name=None):
         self.api = _Api(client.network_endpoint(region_name).rstrip('/') +
                         '/v2.0')
+        # Named on port creates and deletes, so that central records the
+        # port's routing itself (tricircle.network.central.origin).
+        self._from_pod = {constants.POD_HEADER: pod_name} if pod_name else None
 
     def get_network(self, net_id):
         return self.api.request('GET', '/networks/%s' % net_id)['network']
@@ -91,7 +99,19 @@ class CentralClient:
         return self.api.request('GET', query)['ports']
 
     def create_port(self, body):
+        """A central port that lives in no pod (a reservation)."""
         return self.api.request('POST', '/ports', {'port': body})['port']
+
+    def create_port_routed(self, body):
+        """The central twin of a port of this pod: (central's port, whether
+        central recorded that it lives here)."""
+        answer, headers = self.api.response('POST', '/ports', {'port': body},
+                                            headers=self._from_pod)
+        return answer['port'], self._routed(headers)
+
+    def _routed(self, headers):
+        return bool(self._from_pod) and headers.get(
+            constants.ROUTED_HEADER) == self._from_pod[constants.POD_HEADER]
 
     def update(self, kind, resource_id, body):
         """Update a central network, subnet or port; central's answer."""
@@ -103,11 +123,15 @@ class CentralClient:
                                 {'port': body})['port']
 
     def delete_port(self, port_id):
-        """Delete a top port; one already gone is fine."""
+        """Delete a top port; one already gone is fine. True when central
+        also dropped the port's routing to this pod."""
         try:
-            self.api.request('DELETE', '/ports/%s' % port_id)
+            _answer, headers = self.api.response(
+                'DELETE', '/ports/%s' % port_id, headers=self._from_pod)
         except t_exc.CentralNotFound:
             LOG.debug('Top port %s was already gone', port_id)
+            return False
+        return self._routed(headers)
 
     def gateway_port(self, subnet):
         """The central port holding ``subnet``'s gateway IP (the router

@@ -73,7 +73,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
         with self._clients_lock:
             if self._central is None:
                 self._central = central_client.CentralClient(
-                    cfg.CONF.client.central_region_name)
+                    cfg.CONF.client.central_region_name, self.region_name)
             return self._central
 
     @property
@@ -220,7 +220,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
         body['project_id'] = (attrs.get('project_id') or
                               attrs.get('tenant_id') or context.project_id)
         try:
-            top = self.central.create_port(body)
+            top, routed = self.central.create_port_routed(body)
         except t_exc.CentralNotFound:
             if self._central_network(net_id):
                 raise
@@ -229,7 +229,10 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             return super().create_port(context, port)
         try:
             self._adopt_top_addresses(context, attrs, top)
-            sg_jobs = self._adopt_top_security_groups(context, attrs, top)
+            # Central routed the port: it also queued the jobs of the
+            # groups its membership changes.
+            sg_jobs = self._adopt_top_security_groups(
+                context, attrs, top, members_queued=routed)
             result = super().create_port(context, port)
         except Exception:
             with excutils.save_and_reraise_exception():
@@ -237,7 +240,9 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
                          'central twin', top['id'])
                 self.central.delete_port(top['id'])
         try:
-            self._record(top['id'], body['project_id'], constants.RT_PORT)
+            if not routed:  # a central without tricircle_origin
+                self._record(top['id'], body['project_id'],
+                             constants.RT_PORT)
         except Exception:
             with excutils.save_and_reraise_exception():
                 super().delete_port(context.elevated(), top['id'],
@@ -329,8 +334,8 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             self._bound_port_changed(context, old['network_id'],
                                      old['project_id'])
         try:
-            self.central.delete_port(id)
-            self._forget(id, constants.RT_PORT)
+            if not self.central.delete_port(id):
+                self._forget(id, constants.RT_PORT)
         except (n_exc.NeutronException, t_common_exc.TricircleError) as e:
             LOG.error('Port %s is gone from pod %s but its central twin '
                       'could not be released (%s); an audit will find it.',

@@ -103,9 +103,12 @@ class SecurityGroupMixin:
 
     # -- used by the local plugin's port paths -----------------------------
 
-    def _adopt_top_security_groups(self, context, attrs, top, old=()):
+    def _adopt_top_security_groups(self, context, attrs, top, old=(),
+                                   members_queued=False):
         """Give the local port central's groups, copied here first; return
-        the groups whose XJob job must run once the port is stored here."""
+        the groups whose XJob job must run once the port is stored here.
+        ``members_queued``: central already queued the jobs of the groups
+        referring to the port's groups."""
         sg_ids = list(top.get('security_groups') or [])
         new = {}
         for sg_id in sg_ids:
@@ -113,7 +116,7 @@ class SecurityGroupMixin:
         attrs['security_groups'] = sg_ids
         jobs = self._sg_jobs_of_new(new)
         changed = set(sg_ids) ^ set(old) if old else set(sg_ids)
-        if changed:
+        if changed and not members_queued:
             # This pod now resolves (or no longer resolves) the port as a
             # member of these groups itself: their dependants' IP lists
             # change here.

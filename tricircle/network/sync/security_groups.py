@@ -82,8 +82,14 @@ def _expanded(rules, members, local_members):
     return wanted
 
 
-def _local_members(conn, remote_ids):
-    return {sg_id: {p.id for p in conn.ports(security_groups=sg_id)}
+def _local_members(conn, pod, remote_ids):
+    """The groups' members this pod resolves itself: its ports using them,
+    and the ports routed to it, which central records before the pod
+    stores its copy (a job running in between must not give the pod an
+    IP rule for its own port)."""
+    routed = {r['top_id'] for r in db_api.list_routings(None, {
+        'pod_id': pod['pod_id'], 'resource_type': constants.RT_PORT})}
+    return {sg_id: routed | {p.id for p in conn.ports(security_groups=sg_id)}
             for sg_id in remote_ids}
 
 
@@ -104,7 +110,7 @@ def _converge(pod, top, members):
     rules = [_rule_dict(r) for r in top.security_group_rules
              if not r.get('remote_address_group_id')]
     wanted = {r['id']: r for r in rules}
-    expanded = _expanded(rules, members, _local_members(conn, members))
+    expanded = _expanded(rules, members, _local_members(conn, pod, members))
     for rule in [_rule_dict(r) for r in copy.security_group_rules]:
         if rule['id'] in wanted:
             wanted.pop(rule['id'])
