@@ -54,34 +54,31 @@ REQUEST = re.compile(r'^ThreadWorker\.handle_request ')
 # Inclusive: a sample counts once for a landmark if any of its frames
 # matches. Chosen to answer "what does a port cost each server".
 LANDMARKS = (
-    ('port create (ML2 create_port)',
-     r'^create_port \(.*neutron/plugins/ml2/plugin\.py'),
-    ('IPAM (allocate IPs)', r'neutron/ipam/|ipam_pluggable_backend'),
-    ('MAC allocation', r'_generate_macs?|mac_address'),
-    ('security groups', r'securitygroups_db|_ensure_default_security_group'
-                        r'|_process_port_create_security_group'),
-    ('port binding', r'_bind_port_if_needed|_bind_port '),
-    ('DB commit', r'^commit \(.*sqlalchemy/orm/session'),
-    ('SQLAlchemy (all)', r'sqlalchemy/'),
+    ('ML2 create_port', r'^Ml2Plugin\.create_port \('),
+    ('  IPAM (allocate IPs)', r'neutron/ipam/|ipam_pluggable_backend'),
+    ('  security groups of the port',
+     r'_process_port_create_security_group|_get_security_groups_on_port'
+     r'|_ensure_default_security_group'),
+    ('  get_network for the mechanism context', r'^Ml2Plugin\.get_network '),
+    ('  callbacks (registry.publish)', r'neutron_lib/callbacks/manager'),
+    ('  quota', r'neutron/quota/'),
     ('policy enforcement', r'oslo_policy/|neutron/policy\.py'),
-    ('API layer (resource/attribute checks)',
-     r'neutron/api/v2/base\.py|neutron_lib/api/attributes'),
-    ('pecan/WSGI', r'pecan/|webob/'),
-    ('notifications (oslo.messaging notifier)',
-     r'oslo_messaging/notify/'),
-    ('nova notifier', r'neutron/notifiers/nova'),
-    ('callbacks (registry.publish)', r'neutron_lib/callbacks/manager'),
-    ('resource extend (dict_extend)', r'resource_extend|_make_port_dict'),
-    ('quota', r'neutron/quota/|quota/resource'),
-    ('tricircle: HTTP to central', r'tricircle/network/local/central_client'
-                                   r'.*request|^create_port \(.*central_'
-                                   r'client'),
-    ('tricircle: routing record (Admin API call)',
-     r'^_record \(.*tricircle/network/local/pull'),
-    ('tricircle: ensure network pulled', r'^_ensure_network '),
-    ('tricircle: Admin API routings', r'tricircle/api/.*routing'),
-    ('keystoneauth/requests (client side)', r'keystoneauth1/|requests/'),
-    ('logging', r'oslo_log/|logging/__init__'),
+    ('SQLAlchemy (all)', r'sqlalchemy/'),
+    ('SQLite connect (PRAGMAs)', r'^_on_connect \(tricircle/db/sqlite'),
+    ('notifications (oslo.messaging notifier)', r'oslo_messaging/notify/'),
+    ('tricircle local: create_port', r'^TricircleLocalPlugin\.create_port'),
+    ('  HTTP to central (client side)',
+     r'^CentralClient\.create_port_routed'),
+    ('  network/subnet/group held here?',
+     r'^PullMixin\._ensure_network|^PullMixin\._adopt_top_addresses'
+     r'|^SecurityGroupMixin\._adopt_top_security_groups'),
+    ('  routing via the Admin API', r'^PullMixin\._record '),
+    ('tricircle central: create_port',
+     r'^TricircleCentralPlugin\.create_port'),
+    ('  routing recorded by central', r'^record_port \(tricircle'),
+    ('  membership jobs', r'_queue_member_jobs'),
+    ('  availability zones of the network',
+     r'get_network_availability_zones'),
 )
 
 
@@ -206,10 +203,11 @@ def print_report(report):
             print('  %-12s %6s ms CPU/port, %6s request samples/port' % (
                 server, prof.get('cpu_ms_per_port'),
                 prof['samples_per_port']))
-            for label, hit in sorted(prof['landmarks'].items(),
-                                     key=lambda kv: -kv[1]['share']):
-                print('      %5.1f%%  %6.2f  %s' % (
-                    100 * hit['share'], hit['samples_per_port'], label))
+            for label, _rx in LANDMARKS:  # nested labels under theirs
+                hit = prof['landmarks'].get(label)
+                if hit:
+                    print('      %5.1f%%  %6.2f  %s' % (
+                        100 * hit['share'], hit['samples_per_port'], label))
     totals = {mode: sum(p.get('cpu_ms_per_port') or 0.0
                         for p in res['servers'].values())
               for mode, res in report['modes'].items()}

@@ -120,6 +120,19 @@ def test_create_get_update_routing(db):
         api.delete_routing(None, routing['id'])
 
 
+def test_routed_pods_are_the_pods_holding_a_copy(db):
+    one, two, _idle = _pod('R1'), _pod('R2', 'az2'), _pod('R3', 'az3')
+    _routing(one['pod_id'])
+    _routing(two['pod_id'])
+    _routing(two['pod_id'], resource_type='subnet')
+    _routing(one['pod_id'], top_id='top-2')
+    assert sorted(p['region_name'] for p in api.routed_pods(
+        None, 'top-1', 'network')) == ['R1', 'R2']
+    assert [p['az_name'] for p in api.routed_pods(
+        None, 'top-1', 'subnet')] == ['az2']
+    assert api.routed_pods(None, 'top-3', 'network') == []
+
+
 def test_duplicate_routing(db):
     pod = _pod('RegionOne')
     pod2 = _pod('RegionTwo', az='az2')

@@ -128,6 +128,18 @@ def create_routing(ctx, values):
         return routing.to_dict()
 
 
+def routed_pods(ctx, top_id, resource_type):
+    """The pods holding a copy of ``top_id``, in one query (central asks
+    for a network's on every read of its availability zones)."""
+    with core.reader(ctx) as session:
+        query = session.query(models.Pod).join(
+            models.ResourceRouting,
+            models.ResourceRouting.pod_id == models.Pod.pod_id).filter(
+            models.ResourceRouting.top_id == top_id,
+            models.ResourceRouting.resource_type == resource_type)
+        return [pod.to_dict() for pod in query]
+
+
 def get_routing(ctx, routing_id):
     with core.reader(ctx) as session:
         routing = session.get(models.ResourceRouting, routing_id)

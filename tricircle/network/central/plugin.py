@@ -9,13 +9,14 @@ the pods it has been materialised in.
 
 import netaddr
 from neutron.common import _constants as n_common_const
-from neutron.objects import securitygroup as sg_obj
+from neutron.db.models import securitygroup as sg_models
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib.api.definitions import availability_zone as az_def
 from neutron_lib.api.definitions import external_net
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
+from neutron_lib.db import api as n_db_api
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import utils as plugin_utils
@@ -368,8 +369,8 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
     def get_network_availability_zones(self, network):
         """The AZs of the pods that hold this network now (its routings;
         hints alone do not count: nothing is in a pod until it is used)."""
-        return sorted({pod['az_name'] for pod in placement.network_pods(
-            {'id': network.id}) if pod['az_name']})
+        return sorted({pod['az_name'] for pod in db_api.routed_pods(
+            None, network.id, constants.RT_NETWORK) if pod['az_name']})
 
     # -- security groups: pods follow through seg_rule_setup jobs ----------
     # Each hook runs after Neutron committed the change, so the job reads
@@ -445,12 +446,16 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
 
     @staticmethod
     def _sgs_referring(context, sg_ids):
-        """Groups with a rule whose remote group is one of ``sg_ids``."""
+        """Groups with a rule whose remote group is one of ``sg_ids``
+        (one column of the rules: every port create asks)."""
         if not sg_ids:
             return set()
-        return {r.security_group_id for r in sg_obj.SecurityGroupRule.
-                get_objects(context.elevated(),
-                            remote_group_id=sorted(sg_ids))}
+        admin = context.elevated()
+        rule = sg_models.SecurityGroupRule
+        with n_db_api.CONTEXT_READER.using(admin):
+            return {row.security_group_id for row in admin.session.query(
+                rule.security_group_id).filter(
+                rule.remote_group_id.in_(sorted(sg_ids))).distinct()}
 
     @staticmethod
     def _sg_sync(sg_id, project_id=None):

@@ -191,7 +191,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             # Only this plugin passes an id: it is pulling a central port.
             return super().create_port(context, port)
         net_id = attrs['network_id']
-        net = self._ensure_network(context, net_id)
+        net = self._ensure_network(context, net_id, light=True)
         if not context.is_admin and bridge.is_bridge(net.get('name')):
             raise t_exc.BridgeReadOnly(net_id=net_id)
         if attrs.get('device_owner') == constants.DEVICE_OWNER_SHADOW:

@@ -18,6 +18,7 @@ resolves groups by name), and a pod's own default would hold rules central
 never saw.
 """
 
+from neutron.db.models import securitygroup as sg_db
 from neutron.extensions import securitygroup as ext_sg
 from neutron import policy
 from neutron_lib import constants as n_const
@@ -31,6 +32,7 @@ from oslo_utils import uuidutils
 from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
 from tricircle.network import exceptions as t_exc
+from tricircle.network.local import pull
 
 LOG = logging.getLogger(__name__)
 
@@ -112,7 +114,8 @@ class SecurityGroupMixin:
         sg_ids = list(top.get('security_groups') or [])
         new = {}
         for sg_id in sg_ids:
-            self._ensure_security_group(context, sg_id, new=new)
+            if not pull.held_row(context, sg_db.SecurityGroup, sg_id):
+                self._ensure_security_group(context, sg_id, new=new)
         attrs['security_groups'] = sg_ids
         jobs = self._sg_jobs_of_new(new)
         changed = set(sg_ids) ^ set(old) if old else set(sg_ids)
