@@ -1,4 +1,4 @@
-"""XJob engine throughput: noop jobs per second, 1 and 2 processes.
+"""XJob engine throughput: noop jobs per second, 1, 2 and 4 processes.
 
 Each measured mode gets a fresh, migrated database and starts that many
 ``tricircle-xjob`` processes (``[xjob] workers`` threads each, scan every
@@ -15,7 +15,8 @@ the two transactions a job needs.
 Usage::
 
     python benchmarks/job_engine.py [--jobs 2000] [--workers 4]
-        [--backend sqlite|mariadb|postgresql] [--output PATH]
+        [--processes 1 2 4] [--backend sqlite|mariadb|postgresql]
+        [--output PATH]
 
 Prints a table and writes JSON (default benchmarks/results/job_engine.json).
 The numbers are reported, never asserted; they only mean something on an
@@ -160,6 +161,10 @@ def main(argv=None):
     parser.add_argument('--jobs', type=int, default=2000)
     parser.add_argument('--workers', type=int, default=4,
                         help='[xjob] workers of each process')
+    parser.add_argument('--processes', type=int, nargs='+',
+                        default=[1, 2, 4],
+                        help='XJob process counts to measure, one after '
+                        'another')
     parser.add_argument('--backend', default='sqlite',
                         choices=['sqlite', 'mariadb', 'postgresql'])
     parser.add_argument('--output', default=DEFAULT_OUTPUT)
@@ -168,7 +173,7 @@ def main(argv=None):
     dbs = Databases(args.backend, workdir)
     try:
         results = [measure_inprocess(dbs, min(args.jobs, 1000))]
-        for nproc in (1, 2):
+        for nproc in args.processes:
             results.append(measure_processes(dbs, workdir, nproc,
                                              args.jobs, args.workers))
     finally:
