@@ -38,17 +38,26 @@ def sg(cloud, tenant):
     return group
 
 
+def pod_networks(tenant, prefix, octet):
+    """``{region: network id}``: a network hinted to each pod, with a
+    subnet 10.<octet>.<n>.0/24."""
+    nets = {}
+    for n, region in enumerate(('Pod1', 'Pod2'), 1):
+        net = tenant.create_network(name=prefix + region,
+                                    availability_zone_hints=['az%d' % n])
+        tenant.create_subnet(network_id=net.id, ip_version=4,
+                             cidr='10.%d.%d.0/24' % (octet, n))
+        nets[region] = net.id
+    return nets
+
+
 @pytest.fixture(scope='module')
 def ports(cloud, tenant, sg):
     """``{region: port}``: a VM port in each pod, using the group."""
     made = {}
-    for n, region in enumerate(('Pod1', 'Pod2'), 1):
-        net = tenant.create_network(name='sg-' + region,
-                                    availability_zone_hints=['az%d' % n])
-        tenant.create_subnet(network_id=net.id, ip_version=4,
-                             cidr='10.30.%d.0/24' % n)
+    for region, net_id in pod_networks(tenant, 'sg-', 30).items():
         made[region] = cloud.tenant(TENANT, region).network.create_port(
-            network_id=net.id, name='vm-' + region,
+            network_id=net_id, name='vm-' + region,
             security_group_ids=[sg.id])
     wait_jobs(cloud, sg.id)
     return made
@@ -245,13 +254,7 @@ def test_members_reach_only_the_other_pods(cloud, tenant):
     tenant.create_security_group_rule(
         security_group_id=group.id, direction='ingress', ether_type='IPv4',
         remote_group_id=group.id)
-    nets = {}
-    for n, region in enumerate(('Pod1', 'Pod2'), 1):
-        net = tenant.create_network(name='members-' + region,
-                                    availability_zone_hints=['az%d' % n])
-        tenant.create_subnet(network_id=net.id, ip_version=4,
-                             cidr='10.31.%d.0/24' % n)
-        nets[region] = net.id
+    nets = pod_networks(tenant, 'members-', 31)
 
     def member(region):
         port = cloud.tenant(TENANT, region).network.create_port(
