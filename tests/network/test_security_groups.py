@@ -307,3 +307,34 @@ def test_a_tenant_cannot_name_a_pod(cloud, tenant):
     assert cloud.routings(top_id=port_id) == []
     tenant.delete_port(port_id)
     tenant.delete_network(net.id)
+
+
+def test_copies_whose_routing_was_lost_still_follow(cloud, tenant):
+    """A pod that copied a group before it was registered holds a copy with
+    no routing (the data-plane sandbox's default group, in a CI run): a
+    new member still reaches the other pod, and the job records both
+    copies again."""
+    group = tenant.create_security_group(name='unrouted')
+    tenant.create_security_group_rule(
+        security_group_id=group.id, direction='ingress', ether_type='IPv4',
+        remote_group_id=group.id)
+    nets = pod_networks(tenant, 'unrouted-', 32)
+    made = {region: cloud.tenant(TENANT, region).network.create_port(
+        network_id=nets[region], security_group_ids=[group.id])
+        for region in ('Pod1', 'Pod2')}
+    wait_jobs(cloud, group.id)
+    for routing in cloud.routings(top_id=group.id,
+                                  resource_type='security_group'):
+        cloud.admin.delete('/v1.0/routings/%d' % routing['id'])
+
+    late = cloud.tenant(TENANT, 'Pod1').network.create_port(
+        network_id=nets['Pod1'], security_group_ids=[group.id])
+    wait_jobs(cloud, group.id)
+    assert _expanded_ips(cloud, 'Pod2', group.id) == {
+        p.fixed_ips[0]['ip_address'] for p in (made['Pod1'], late)}
+    assert sorted(r['pod_id'] for r in cloud.routings(
+        top_id=group.id, resource_type='security_group')) == sorted(
+        cloud.pod_ids.values())
+    for port in list(made.values()) + [late]:
+        region = 'Pod2' if port is made['Pod2'] else 'Pod1'
+        cloud.tenant(TENANT, region).network.delete_port(port.id)

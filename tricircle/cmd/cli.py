@@ -19,6 +19,9 @@ DEFAULT_SANDBOX_DIR = './sandbox'
 DEFAULT_TIMEOUT = 60.0
 # Nova, Cinder, Glance and Placement set up their databases on a first up.
 COMPUTE_TIMEOUT = 300.0
+# Several workers per server, on a database server: twice the processes
+# connecting at once (a CI run saw central answer after 63 s).
+PRODUCTION_TIMEOUT = 180.0
 
 
 def _neutron_opt(text):
@@ -64,7 +67,8 @@ def _sandbox_up(args):
     timeout = args.timeout
     if timeout is None:
         timeout = (COMPUTE_TIMEOUT if args.compute or args.dataplane
-                   else DEFAULT_TIMEOUT)
+                   else PRODUCTION_TIMEOUT if args.db != 'sqlite' or
+                   args.workers > 1 else DEFAULT_TIMEOUT)
     state = cluster.up(args.dir, pods=args.pods, timeout=timeout,
                        neutron_options=_neutron_options(args.neutron_opt,
                                                         args.plain_ml2),
@@ -168,8 +172,10 @@ def _add_sandbox(subparsers):
                     help='Number of pods (default: %(default)s)')
     up.add_argument('--timeout', type=float, default=None,
                     help='Seconds to wait for every server to answer '
-                         '(default: %d, %d with --compute or --dataplane).'
-                         % (DEFAULT_TIMEOUT, COMPUTE_TIMEOUT))
+                         '(default: %d, %d with --compute or --dataplane, '
+                         '%d with --db or --workers).'
+                         % (DEFAULT_TIMEOUT, COMPUTE_TIMEOUT,
+                            PRODUCTION_TIMEOUT))
     up.add_argument('--neutron-opt', action='append', type=_neutron_opt,
                     metavar='SECTION.OPTION=VALUE', default=[],
                     help='Extra option for every Neutron server; repeatable.')

@@ -437,10 +437,14 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         the member, which resolves its own members natively, so a group
         only that pod holds needs no job. (A pod that copies such a group
         later queues the group's job itself, and that job reads the
-        members from central.)"""
+        members from central.) A group of a pod's member with no routing
+        at all has copies whose routing was never recorded (a pod that
+        pulled it before it was registered): its job finds them through
+        their ports and records them."""
         for sg_id in sorted(self._sgs_referring(context, sg_ids)):
-            if any(r['pod_id'] != pod_id for r in
-                   follow.routed(sg_id, constants.RT_SG)):
+            routings = follow.routed(sg_id, constants.RT_SG)
+            if any(r['pod_id'] != pod_id for r in routings) or (
+                    pod_id and not routings):
                 follow.queue(constants.JOB_SEG_RULE_SETUP, sg_id, None,
                              'security group')
 
