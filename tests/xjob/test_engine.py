@@ -208,6 +208,44 @@ def test_a_retry_runs_when_due_not_at_the_next_scan(sqlite_db):
     assert runs[1] - runs[0] >= 0.5  # not before its backoff
 
 
+def test_a_job_queued_behind_a_running_one_runs_when_it_ends(sqlite_db):
+    """A newer job of a resource whose job is running cannot be claimed
+    yet, so the wake-up cast for it finds nothing to do; the engine scans
+    again as soon as the running job ends, not at the next scan."""
+    release, second = threading.Event(), threading.Event()
+    runs = []
+
+    def handler(ctx, job):
+        runs.append(job['id'])
+        if len(runs) == 1:
+            assert release.wait(30)
+        else:
+            second.set()
+
+    engine = xjob_engine.Engine('w1', {'noop': handler}, scan_interval=600,
+                                workers=2)
+    first = jobs.register_job(None, 'noop', 'r1')
+    runner = threading.Thread(target=engine.run)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert runs == [first['id']]
+        newer = jobs.register_job(None, 'noop', 'r1')
+        assert newer['id'] != first['id']
+        engine.wake()  # the wake-up cast for it, while the first runs
+        time.sleep(0.5)
+        assert runs == [first['id']]
+        release.set()
+        assert second.wait(10), 'the newer job waited for the 600 s scan'
+    finally:
+        release.set()
+        engine.stop()
+        runner.join(30)
+    assert runs == [first['id'], newer['id']]
+
+
 def test_no_transport_url_means_no_rpc(tmp_path):
     conf = _conf(tmp_path, '[DEFAULT]\n')
     assert rpc.transport_url(conf) is None

@@ -112,6 +112,9 @@ class Engine:
             LOG.exception('Could not record the end of job %s; it will be '
                           'run again once its lease expires', job['id'])
             return
+        # A newer job of this resource could not be claimed while this one
+        # ran, and the wake-up cast for it is spent: look again now.
+        self.wake()
         if done is None:
             LOG.warning('Job %s finished after its lease was lost (another '
                         'worker took it over); outcome not recorded',
