@@ -133,6 +133,18 @@ def test_routed_pods_are_the_pods_holding_a_copy(db):
     assert api.routed_pods(None, 'top-3', 'network') == []
 
 
+def test_delete_routings_of_one_copy(db):
+    one, two = _pod('R1'), _pod('R2', 'az2')
+    _routing(one['pod_id'])
+    _routing(two['pod_id'])
+    _routing(one['pod_id'], resource_type='subnet')
+    assert api.delete_routings(None, 'top-1', one['pod_id'], 'network') == 1
+    assert api.delete_routings(None, 'top-1', one['pod_id'], 'network') == 0
+    assert sorted((r['pod_id'], r['resource_type'])
+                  for r in api.list_routings(None)) == sorted(
+        [(two['pod_id'], 'network'), (one['pod_id'], 'subnet')])
+
+
 def test_duplicate_routing(db):
     pod = _pod('RegionOne')
     pod2 = _pod('RegionTwo', az='az2')

@@ -187,6 +187,15 @@ def delete_routing(ctx, routing_id):
         session.delete(routing)
 
 
+def delete_routings(ctx, top_id, pod_id, resource_type):
+    """Forget that ``top_id`` lives in the pod; how many routings went
+    (none is fine: another process may have forgotten it first)."""
+    with core.writer(ctx) as session:
+        return session.query(models.ResourceRouting).filter_by(
+            top_id=top_id, pod_id=pod_id,
+            resource_type=resource_type).delete(synchronize_session=False)
+
+
 def get_bottom_id(ctx, top_id, pod_id, resource_type):
     """The bottom id of a top resource in a pod, or None if not there."""
     with core.reader(ctx) as session:

@@ -64,13 +64,13 @@ def routed(context):
 def record_port(context, port):
     """Record that ``port`` lives in the pod asking; return that pod's id,
     or None when no pod asks (a tenant's own request)."""
-    region = pod_of(context)
-    if region is None:
+    if pod_of(context) is None:
         return None
-    pod = db_api.get_pod_by_region(None, region)
+    pod = _asking_pod(context)
     if pod is None:
         raise n_exc.ServiceUnavailable(
-            message='pod %s is not registered in the Admin API' % region)
+            message='pod %s is not registered in the Admin API'
+            % pod_of(context))
     try:
         db_api.create_routing(None, {
             'top_id': port['id'], 'bottom_id': port['id'],
@@ -85,16 +85,16 @@ def record_port(context, port):
 def pod_holding(context, port_id):
     """The id of the asking pod if it holds ``port_id``, else None."""
     pod = _asking_pod(context)
-    if pod and db_api.list_routings(None, {
-            'top_id': port_id, 'pod_id': pod['pod_id'],
-            'resource_type': constants.RT_PORT}):
+    if pod and db_api.get_bottom_id(None, port_id, pod['pod_id'],
+                                    constants.RT_PORT):
         return pod['pod_id']
     return None
 
 
 def _asking_pod(context):
+    """The asking pod's row; None when no pod asks or it is unknown."""
     region = pod_of(context)
-    return region and db_api.get_pod_by_region(None, region)
+    return db_api.get_pod_by_region(None, region) if region else None
 
 
 def forget_port(context, port_id):
@@ -102,11 +102,5 @@ def forget_port(context, port_id):
     pod = _asking_pod(context)
     if not pod:
         return
-    for routing in db_api.list_routings(None, {
-            'top_id': port_id, 'pod_id': pod['pod_id'],
-            'resource_type': constants.RT_PORT}):
-        try:
-            db_api.delete_routing(None, routing['id'])
-        except t_exc.RoutingNotFound:
-            pass
+    db_api.delete_routings(None, port_id, pod['pod_id'], constants.RT_PORT)
     routed(context)

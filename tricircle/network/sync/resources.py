@@ -137,10 +137,7 @@ def _drop_stand_ins(conn, query):
 
 def _forget(conn, resource_id, resource_type):
     pod = db_api.get_pod_by_region(None, conn.region)
-    for routing in db_api.list_routings(None, {
-            'top_id': resource_id, 'resource_type': resource_type,
-            'pod_id': pod['pod_id']}):
-        _drop_routing(routing['id'])
+    db_api.delete_routings(None, resource_id, pod['pod_id'], resource_type)
 
 
 def _drop_routing(routing_id):

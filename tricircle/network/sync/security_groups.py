@@ -188,10 +188,7 @@ def _record(pod, sg_id, project_id):
 
 
 def _forget(pod, sg_id):
-    for routing in db_api.list_routings(None, {
-            'top_id': sg_id, 'pod_id': pod['pod_id'],
-            'resource_type': constants.RT_SG}):
-        db_api.delete_routing(None, routing['id'])
+    db_api.delete_routings(None, sg_id, pod['pod_id'], constants.RT_SG)
 
 
 def _placed(central, sg_id, pods):
