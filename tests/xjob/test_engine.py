@@ -208,6 +208,28 @@ def test_a_retry_runs_when_due_not_at_the_next_scan(sqlite_db):
     assert runs[1] - runs[0] >= 0.5  # not before its backoff
 
 
+def test_stop_while_every_slot_is_busy_ends_the_run(sqlite_db):
+    """A stop that comes while the only slot runs a job is not lost: the
+    run returns once the job ends, not at the next (600 s) scan."""
+    started, release = threading.Event(), threading.Event()
+
+    def handler(ctx, job):
+        started.set()
+        assert release.wait(30)
+
+    engine = xjob_engine.Engine('w1', {'noop': handler}, scan_interval=600,
+                                workers=1)
+    job = jobs.register_job(None, 'noop', 'r1')
+    runner = threading.Thread(target=engine.run, daemon=True)
+    runner.start()
+    assert started.wait(30)
+    engine.stop()
+    release.set()
+    runner.join(10)
+    assert not runner.is_alive(), 'stop() was lost until the next scan'
+    assert jobs.get_job(None, job['id'])['status'] == 'SUCCESS'
+
+
 def test_a_job_queued_behind_a_running_one_runs_when_it_ends(sqlite_db):
     """A newer job of a resource whose job is running cannot be claimed
     yet, so the wake-up cast for it finds nothing to do; the engine scans

@@ -179,10 +179,20 @@ class Engine:
         LOG.info('XJob worker %s started: %d thread(s), job types %s',
                  self.worker_id, self.workers, ', '.join(sorted(
                      self.handlers)))
-        while not (stop.is_set() or self._stop.is_set()):
+
+        def stopping():
+            return stop.is_set() or self._stop.is_set()
+
+        while not stopping():
             if not self._slots.acquire(timeout=self.scan_interval):
                 continue
+            # Cleared before stop is looked at: a stop() that came while
+            # every slot was busy, or comes from now on, ends the wait
+            # below instead of being lost for a whole scan interval.
             self._wake.clear()
+            if stopping():
+                self._slots.release()
+                break
             try:
                 job = self.claim()
             except Exception:
