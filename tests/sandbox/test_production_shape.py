@@ -65,17 +65,6 @@ def _heads(url):
         engine.dispose()
 
 
-def _neutron_heads():
-    from neutron.db import migration as neutron_migration
-    folder = os.path.join(os.path.dirname(neutron_migration.__file__),
-                          'alembic_migrations', 'versions')
-    heads = set()
-    for name in ('EXPAND_HEAD', 'CONTRACT_HEAD'):
-        with open(os.path.join(folder, name)) as f:
-            heads.add(f.read().strip())
-    return heads
-
-
 def _record(state, name):
     return next(r for r in state['processes'] if r['name'] == name)
 
@@ -91,9 +80,11 @@ def test_databases_made_by_migrations(shaped):
     for server in [shaped['central']] + shaped['pods']:
         url = database['urls'][server['region_name']]
         assert url.startswith(('mysql+pymysql://', 'postgresql+psycopg2://'))
-        assert _heads(url) == _neutron_heads(), server['region_name']
+        assert _heads(url) == dbserver.neutron_heads(), server['region_name']
         assert not os.path.exists(os.path.join(
             shaped['dir'], server['region_name'], 'neutron.sqlite'))
+    # Neutron's migrations ran once; the other databases are copies.
+    assert len(_db_manage_logs(shaped['dir'])) == 1
     tricircle_url = database['urls'][dbserver.TRICIRCLE_DB]
     assert _heads(tricircle_url) == set(migration.heads())
     assert not os.path.exists(os.path.join(shaped['dir'],
@@ -111,6 +102,12 @@ def test_workers_and_xjob_processes(shaped):
     for record in xjobs:
         assert psutil.pid_exists(record['pid'])
         assert 'Listening for wake-ups on topic' in _log(record)
+
+
+def _db_manage_logs(folder):
+    logs = os.path.join(folder, 'logs')
+    return {name: os.path.getsize(os.path.join(logs, name))
+            for name in os.listdir(logs) if name.startswith('db-manage-')}
 
 
 def _run_seed_flow(state):
@@ -149,7 +146,10 @@ def test_down_and_up_keeps_the_data(shaped):
     networks = {n['id'] for n in demo.Demo(shaped).top.networks()}
     result = conftest.run_tricircle('sandbox', 'down', '--dir', folder)
     assert result.returncode == 0, result.stderr
+    migrated = _db_manage_logs(folder)
     state = _up(folder, shaped['database']['backend'])
+    # Every Neutron database was at heads: no neutron-db-manage ran.
+    assert _db_manage_logs(folder) == migrated
     shaped.clear()
     shaped.update(state)  # the module's later tests use the new processes
     assert {n['id'] for n in demo.Demo(state).top.networks()} == networks

@@ -416,8 +416,10 @@ def _start_database(sandbox_dir, db, pods, records):
         database = dbserver.start(sandbox_dir, db, regions, records)
         LOG.info('Migrating the Neutron databases (neutron-db-manage '
                  'upgrade heads)')
-        dbserver.migrate_neutron(database, regions,
-                                 os.path.join(sandbox_dir, 'logs'))
+        dbserver.migrate_neutron(
+            database, regions, os.path.join(sandbox_dir, 'logs'),
+            dbserver.backend(db, os.path.join(sandbox_dir, db),
+                             database['port']))
         return database
     except BaseException as e:
         _stop_all(records, grace=FAILED_START_GRACE)
