@@ -4,6 +4,7 @@ Neutron, one definition of a percentile, and writing the JSON result."""
 import contextlib
 import json
 import os
+import re
 import statistics
 
 from keystoneauth1 import noauth
@@ -59,3 +60,68 @@ def summary(samples):
             'p90_s': round(percentile(sorted(samples), 90), 3),
             'min_s': round(min(samples), 3), 'max_s': round(max(samples), 3),
             'samples_s': [round(s, 3) for s in samples]}
+
+
+class LogWindow:
+    """What a sandbox's servers and XJob did between two moments, read
+    from the lines their logs gained: the requests Tricircle's own clients
+    (user agent ``tricircle...``) made to each server, with the seconds
+    the server spent on them (gunicorn's request time), and the jobs XJob
+    finished, with their run time. Where a convergence time goes, without
+    a profiler: waiting (no job running), job work, or server work."""
+
+    _ACCESS = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) [^"]*" '
+                         r'(?P<status>\d{3}) \S+ "[^"]*" "(?P<agent>[^"]*)"'
+                         r'(?: (?P<secs>[\d.]+))?$')
+    _JOB = re.compile(r'(?P<type>\w+) job \S+ for \S+ succeeded in '
+                      r'(?P<secs>[\d.]+)s')
+
+    def __init__(self, state):
+        logs = os.path.join(state['dir'], 'logs')
+        self._servers = {name: os.path.join(logs, name + '.log') for name in
+                         [state['central']['region_name']] +
+                         [p['region_name'] for p in state['pods']]}
+        self._xjobs = sorted(
+            os.path.join(logs, f) for f in os.listdir(logs)
+            if f.startswith('xjob') and f.endswith('.log'))
+        self._marks = {}
+
+    def start(self):
+        self._marks = {path: os.path.getsize(path) for path in
+                       list(self._servers.values()) + self._xjobs
+                       if os.path.exists(path)}
+
+    def _new_lines(self, path):
+        with open(path, errors='replace') as f:
+            f.seek(self._marks.get(path, 0))
+            return f.read().splitlines()
+
+    def read(self):
+        """``{'jobs': {type: [seconds...]}, 'servers': {name: {'requests':
+        n, 'server_s': s, 'by_call': {'GET /v2.0/ports': n}}}}``."""
+        jobs = {}
+        for path in self._xjobs:
+            for line in self._new_lines(path):
+                match = self._JOB.search(line)
+                if match:
+                    jobs.setdefault(match['type'], []).append(
+                        float(match['secs']))
+        servers = {}
+        for name, path in self._servers.items():
+            calls, seconds = {}, 0.0
+            for line in self._new_lines(path):
+                match = self._ACCESS.search(line)
+                if not match or not match['agent'].startswith('tricircle'):
+                    continue
+                # The resource, not its id: GET /v2.0/routers/<id> counts
+                # as "GET /v2.0/routers".
+                parts = match['path'].split('?')[0].split('/')[:3]
+                key = '%s %s' % (match['method'], '/'.join(parts))
+                calls[key] = calls.get(key, 0) + 1
+                seconds += float(match['secs'] or 0)
+            servers[name] = {'requests': sum(calls.values()),
+                             'server_s': round(seconds, 3),
+                             'by_call': dict(sorted(calls.items()))}
+        return {'jobs': {t: [round(s, 3) for s in v]
+                         for t, v in sorted(jobs.items())},
+                'servers': servers}

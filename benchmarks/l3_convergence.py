@@ -68,7 +68,7 @@ def wait(pods, router_id, cidrs, members, gone=None, timeout=120):
 def run_pods(n, runs, workdir, shape):
     with _common.sandbox(os.path.join(workdir, 'pods%d' % n), n,
                          **shape) as (
-            _state, central, pods):
+            state, central, pods):
         regions = sorted(pods)
         subnets, cidrs = {}, {}
         for i, region in enumerate(regions, 1):
@@ -85,17 +85,20 @@ def run_pods(n, runs, workdir, shape):
                                             subnet_id=subnets[region].id)
         wait(pods, router.id, cidrs, regions[:-1])
         last = regions[-1]
-        samples = []
+        samples, windows = [], []
+        window = _common.LogWindow(state)
         for _ in range(runs):
+            window.start()
             start = time.monotonic()
             central.add_interface_to_router(router,
                                             subnet_id=subnets[last].id)
             wait(pods, router.id, cidrs, regions)
             samples.append(time.monotonic() - start)
+            windows.append(window.read())
             central.remove_interface_from_router(router,
                                                  subnet_id=subnets[last].id)
             wait(pods, router.id, cidrs, regions[:-1], gone=last)
-        return samples, baseline(pods[regions[0]])
+        return samples, windows, baseline(pods[regions[0]])
 
 
 def baseline(pod):
@@ -112,6 +115,28 @@ def baseline(pod):
     pod.delete_router(router)
     pod.delete_network(net)
     return took
+
+
+def breakdown(samples, windows):
+    """Where the median run's time went: the jobs XJob ran in it and the
+    requests Tricircle made to each server (LogWindow)."""
+    index = sorted(range(len(samples)), key=samples.__getitem__)[
+        len(samples) // 2]
+    window = windows[index]
+    jobs = window['jobs']
+    return {'seconds': round(samples[index], 3),
+            'job_run_s': round(sum(sum(v) for v in jobs.values()), 3),
+            'jobs': jobs, 'servers': window['servers']}
+
+
+def describe(where):
+    jobs = ', '.join('%s x%d %.2fs' % (t, len(v), sum(v))
+                     for t, v in where['jobs'].items()) or 'none'
+    servers = ', '.join(
+        '%s %d req %.2fs' % (name, s['requests'], s['server_s'])
+        for name, s in where['servers'].items())
+    return '%.2fs; jobs: %s; requests: %s' % (where['seconds'], jobs,
+                                              servers)
 
 
 def main(argv=None):
@@ -134,16 +159,19 @@ def main(argv=None):
     print('%-5s %9s %9s %9s %12s %8s' % ('pods', 'median_s', 'min_s',
                                          'max_s', 'baseline_s', 'ratio'))
     for n in args.pods:
-        samples, base = run_pods(n, args.runs, workdir, shape)
+        samples, windows, base = run_pods(n, args.runs, workdir, shape)
         median = statistics.median(samples)
+        where = breakdown(samples, windows)
         result['pods'][str(n)] = {
             'samples_s': [round(s, 3) for s in samples],
             'median_s': round(median, 3), 'min_s': round(min(samples), 3),
             'max_s': round(max(samples), 3),
             'baseline_one_router_s': round(base, 3),
-            'ratio_to_baseline': round(median / base, 2)}
+            'ratio_to_baseline': round(median / base, 2),
+            'median_run': where}
         print('%-5d %9.3f %9.3f %9.3f %12.3f %8.1f' % (
             n, median, min(samples), max(samples), base, median / base))
+        print('      median run: %s' % describe(where))
     medians = [result['pods'][str(n)]['median_s'] for n in args.pods]
     if len(args.pods) > 1:
         first, last = args.pods[0], args.pods[-1]

@@ -42,6 +42,11 @@ def serve(loader, host, port, workers=1, threads=8, proc_name=None,
         # closes it gets "connection reset" (seen in XJob's runs).
         'keepalive': 75,
         'accesslog': '-',
+        # gunicorn's default line and, last, the seconds the request took,
+        # as Neutron's own server logs them: what an operator (and
+        # benchmarks/) reads to see where the time of a call went.
+        'access_log_format': ('%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s '
+                              '%(b)s "%(f)s" "%(a)s" %(L)s'),
     }
     if proc_name:
         options['proc_name'] = proc_name
