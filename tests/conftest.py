@@ -15,9 +15,9 @@ BIN = os.path.dirname(sys.executable)
 # worker, so it starts once.
 SHARED_FIXTURE_DIRS = ('tests/keystone/', 'tests/compute/',
                        'tests/dataplane/')
-# Folders that must never run at the same time: both start a data plane,
-# and a host runs one userspace Open vSwitch only. One worker takes them
-# one after the other (each package's sandbox is down before the next).
+# Folders that share one sandbox with a data plane (a host runs one
+# userspace Open vSwitch only; plane_sandbox below): one worker takes
+# them, one after the other.
 SAME_WORKER = {'tests/dataplane/': 'tests/compute/'}
 
 
@@ -119,6 +119,87 @@ def eventually(check, what, timeout=60):
         if time.monotonic() > deadline:
             pytest.fail('not after %ds: %s' % (timeout, what))
         time.sleep(0.3)
+
+
+# The one data plane a host can run (a userspace Open vSwitch) belongs to
+# one compute sandbox with it (``up --compute --dataplane``), which
+# tests/compute and tests/dataplane share: one worker runs them one after
+# the other (SAME_WORKER), and the sandbox goes down as soon as that
+# worker leaves them (pytest_runtest_teardown below), so its 3 GB and
+# Nova's periodic tasks do not weigh on the later tests.
+PLANE_DIRS = ('tests/compute/', 'tests/dataplane/')
+PLANE_REUSE_ENVS = ('TRICIRCLE_TEST_COMPUTE_SANDBOX',
+                    'TRICIRCLE_TEST_DATAPLANE_SANDBOX')
+# A first "up" sets up a dozen databases on 2 cores: minutes, not seconds.
+PLANE_UP_TIMEOUT = 600
+_plane = {}
+
+
+@pytest.fixture(scope='session')
+def plane_sandbox(tmp_path_factory):
+    """sandbox.json of the worker's compute and data-plane sandbox, with
+    ``up_seconds``.
+
+    ``$TRICIRCLE_TEST_COMPUTE_SANDBOX`` (or ``..._DATAPLANE_SANDBOX``)
+    names a folder whose sandbox (up with --compute --dataplane) the tests
+    use as it is, neither started nor stopped: minutes saved when working
+    on the tests."""
+    existing = next((os.environ[name] for name in PLANE_REUSE_ENVS
+                     if os.environ.get(name)), None)
+    if existing:
+        with open(os.path.join(existing, 'sandbox.json')) as f:
+            yield dict(json.load(f), up_seconds=0.0)
+        return
+    sandbox_dir = str(tmp_path_factory.mktemp('compute-sandbox'))
+    started = time.monotonic()
+    try:
+        result = run_tricircle('sandbox', 'up', '--compute', '--dataplane',
+                               '--pods', '2', '--dir', sandbox_dir,
+                               timeout=PLANE_UP_TIMEOUT)
+    except subprocess.TimeoutExpired as e:
+        result = subprocess.CompletedProcess(e.cmd, 'timeout', e.stdout,
+                                             e.stderr)
+    if result.returncode != 0:
+        # What started is in sandbox.json, even when "up" was cut short.
+        run_tricircle('sandbox', 'down', '--dir', sandbox_dir, timeout=120)
+        pytest.fail('sandbox up --compute --dataplane failed (%s):\n%s\n%s'
+                    % (result.returncode, result.stdout, result.stderr))
+    with open(os.path.join(sandbox_dir, 'sandbox.json')) as f:
+        state = json.load(f)
+    state['up_seconds'] = time.monotonic() - started
+    print('\ncompute sandbox up in %.1fs (%s)' % (state['up_seconds'],
+                                                  sandbox_dir))
+    _plane['state'] = state
+    yield state
+    _stop_plane()
+
+
+def _stop_plane():
+    """``sandbox down`` of the plane sandbox, once; nothing of the data
+    plane may outlive it: no device, no namespace."""
+    state = _plane.pop('state', None)
+    if state is None:
+        return
+    run_tricircle('sandbox', 'down', '--dir', state['dir'], timeout=120)
+    from tricircle.sandbox.dataplane import ovs
+    dp = state['dataplane']
+    links = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True,
+                           text=True).stdout
+    left = [line.split(': ')[1] for line in links.splitlines()
+            if ovs.ours(dp, line.split(': ')[1].split('@')[0])]
+    namespaces = subprocess.run(['ip', 'netns', 'list'], capture_output=True,
+                                text=True).stdout
+    left += [ns for ns in namespaces.split()
+             if ns.startswith('tc%s-' % dp['token'])]
+    assert not left, 'left after sandbox down: %s' % left
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if item.nodeid.startswith(PLANE_DIRS) and not (
+            nextitem is not None and nextitem.nodeid.startswith(PLANE_DIRS)):
+        _stop_plane()
 
 
 @pytest.fixture(scope='session')

@@ -1,5 +1,5 @@
-"""One compute sandbox (``tricircle sandbox up --compute --pods 2``) for
-the compute tests, started through the CLI like tests/conftest.py's, and
+"""The compute tests' sandbox (``tricircle sandbox up --compute
+--dataplane --pods 2``, tests/conftest.py's plane_sandbox) through
 openstacksdk clients of its Novas and Neutrons.
 
 Without Keystone a request's identity is its headers: Nova builds its
@@ -8,9 +8,7 @@ no authtoken) and needs some ``X-Auth-Token`` to pass on to Neutron, which
 ignores it.
 """
 
-import json
 import os
-import subprocess
 import time
 
 import keystoneauth1.adapter
@@ -23,9 +21,6 @@ import pytest
 from tests import conftest as base
 
 BOOT_TIMEOUT = 120
-# A first "up" sets up a dozen databases on 2 cores: minutes, not seconds.
-UP_TIMEOUT = 600
-REUSE_ENV = 'TRICIRCLE_TEST_COMPUTE_SANDBOX'
 
 
 class ComputeCloud:
@@ -98,51 +93,10 @@ class ComputeCloud:
 
 
 @pytest.fixture(scope='package')
-def compute_sandbox(tmp_path_factory):
-    """The running compute sandbox's sandbox.json, with ``up_seconds``.
-
-    One for the whole tests/compute package, stopped when the package is
-    done: its 3 GB and its periodic tasks do not stay up under the
-    suite's later tests.
-
-    ``$TRICIRCLE_TEST_COMPUTE_SANDBOX`` names a folder whose sandbox (up
-    with --compute --dataplane) the tests use as it is, neither started nor stopped:
-    minutes saved when working on the tests.
-    """
-    existing = os.environ.get(REUSE_ENV)
-    if existing:
-        with open(os.path.join(existing, 'sandbox.json')) as f:
-            yield dict(json.load(f), up_seconds=0.0)
-        return
-    sandbox_dir = tmp_path_factory.mktemp('compute-sandbox')
-    started = time.monotonic()
-    try:
-        result = base.run_tricircle('sandbox', 'up', '--compute',
-                                    '--dataplane', '--pods',
-                                    '2', '--dir', str(sandbox_dir),
-                                    timeout=UP_TIMEOUT)
-    except subprocess.TimeoutExpired as e:
-        result = subprocess.CompletedProcess(e.cmd, 'timeout', e.stdout,
-                                             e.stderr)
-    if result.returncode != 0:
-        # What started is in sandbox.json, even when "up" was cut short.
-        base.run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir),
-                           timeout=120)
-        pytest.fail('sandbox up --compute failed (%s):\n%s\n%s' % (
-            result.returncode, result.stdout, result.stderr))
-    with open(os.path.join(sandbox_dir, 'sandbox.json')) as f:
-        state = json.load(f)
-    state['up_seconds'] = time.monotonic() - started
-    print('\ncompute sandbox up in %.1fs (%s)' % (state['up_seconds'],
-                                                  sandbox_dir))
-    yield state
-    base.run_tricircle('sandbox', 'down', '--dir', str(sandbox_dir),
-                       timeout=120)
-
-
-@pytest.fixture(scope='package')
-def compute(compute_sandbox):
-    return ComputeCloud(compute_sandbox)
+def compute(plane_sandbox):
+    """The compute sandbox (tests/conftest.py's plane_sandbox, which
+    tests/dataplane shares) through real clients."""
+    return ComputeCloud(plane_sandbox)
 
 
 def wait_active(nova, server, timeout=BOOT_TIMEOUT):
