@@ -6,7 +6,9 @@ import json
 import os
 import re
 import statistics
+import time
 
+from keystoneauth1 import adapter
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import openstack.connection
@@ -32,6 +34,28 @@ def sandbox(sandbox_dir, pods, **shape):
                 for p in state['pods']})
     finally:
         cluster.down(sandbox_dir)
+
+
+def admin(state):
+    """A token-less adapter of the sandbox's Admin API."""
+    return adapter.Adapter(ks_session.Session(auth=noauth.NoAuth()),
+                           endpoint_override=state['admin_api'])
+
+
+def wait_jobs(admin, resource_id, timeout):
+    """Seconds until the resource's newest job succeeded and none is
+    pending (``admin``: an adapter of the Admin API); None on timeout."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        jobs = admin.get('/v1.0/jobs?resource_id=%s' % resource_id,
+                         raise_exc=False).json().get('jobs', [])
+        jobs.sort(key=lambda j: j['created_at'])
+        pending = [j for j in jobs if j['status'] in ('NEW', 'RUNNING') or
+                   (j['status'] == 'FAIL' and j['next_attempt_at'])]
+        if jobs and not pending and jobs[-1]['status'] == 'SUCCESS':
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None
 
 
 def write_result(path, result):
@@ -113,10 +137,14 @@ class LogWindow:
                 match = self._ACCESS.search(line)
                 if not match or not match['agent'].startswith('tricircle'):
                     continue
-                # The resource, not its id: GET /v2.0/routers/<id> counts
-                # as "GET /v2.0/routers".
-                parts = match['path'].split('?')[0].split('/')[:3]
-                key = '%s %s' % (match['method'], '/'.join(parts))
+                # The resource and action, not the id: GET
+                # /v2.0/routers/<id> counts as "GET /v2.0/routers", PUT
+                # /v2.0/routers/<id>/add_router_interface as "PUT
+                # /v2.0/routers/*/add_router_interface".
+                parts = match['path'].split('?')[0].split('/')
+                key = '%s %s' % (match['method'], '/'.join(
+                    parts[:3] + ['*', parts[4]] if len(parts) > 4
+                    else parts[:3]))
                 calls[key] = calls.get(key, 0) + 1
                 seconds += float(match['secs'] or 0)
             servers[name] = {'requests': sum(calls.values()),

@@ -254,22 +254,6 @@ def verify_ports(central, state, nets, created):
 
 # -- router phase -----------------------------------------------------------
 
-def wait_jobs(admin, router_id, timeout=JOB_TIMEOUT):
-    """Seconds until the router's newest job succeeded and none is
-    pending; None on timeout."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        jobs = admin.get('/v1.0/jobs?resource_id=%s' % router_id,
-                         raise_exc=False).json().get('jobs', [])
-        jobs.sort(key=lambda j: j['created_at'])
-        pending = [j for j in jobs if j['status'] in ('NEW', 'RUNNING') or
-                   (j['status'] == 'FAIL' and j['next_attempt_at'])]
-        if jobs and not pending and jobs[-1]['status'] == 'SUCCESS':
-            return time.monotonic() - start
-        time.sleep(0.1)
-    return None
-
-
 def router_phase(state, cycles):
     central = api(state['central']['neutron'])
     admin = api(state['admin_api'])
@@ -300,7 +284,7 @@ def router_phase(state, cycles):
             else:
                 messages['%s %d %s' % (verb, resp.status_code,
                                        resp.text[:160])] += 1
-    converge = wait_jobs(admin, router['id'])
+    converge = _common.wait_jobs(admin, router['id'], JOB_TIMEOUT)
     jobs = admin.get('/v1.0/jobs?resource_id=%s' % router['id'],
                      raise_exc=False).json().get('jobs', [])
     # Recorded, not judged: whether the subnet's gateway IP is held by a
