@@ -106,10 +106,13 @@ def run_part(name, quick, results_dir):
 
 
 def l3_points(merged):
-    """[(pods, median seconds, baseline seconds)] from l3_convergence."""
+    """[(pods, median seconds, baseline seconds)] from l3_convergence:
+    the baseline of a whole router piece, or of a one-pod router in the
+    results of before it was measured."""
     result = merged['parts'].get('l3_convergence', {}).get('result') or {}
-    return sorted((int(n), r['median_s'], r.get('baseline_one_router_s'))
-                  for n, r in (result.get('pods') or {}).items())
+    return sorted((int(n), r['median_s'], r.get(
+        'baseline_piece_s', r.get('baseline_one_router_s')))
+        for n, r in (result.get('pods') or {}).items())
 
 
 def load_points(merged):
