@@ -23,7 +23,6 @@ import time
 from keystoneauth1 import adapter
 import psutil
 import pytest
-import sqlalchemy as sa
 
 from tests import conftest
 from tests.network import conftest as network_conftest
@@ -55,16 +54,6 @@ def shaped(request):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _heads(url):
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {row[0] for row in conn.execute(
-                sa.text('SELECT version_num FROM alembic_version'))}
-    finally:
-        engine.dispose()
-
-
 def _record(state, name):
     return next(r for r in state['processes'] if r['name'] == name)
 
@@ -80,13 +69,14 @@ def test_databases_made_by_migrations(shaped):
     for server in [shaped['central']] + shaped['pods']:
         url = database['urls'][server['region_name']]
         assert url.startswith(('mysql+pymysql://', 'postgresql+psycopg2://'))
-        assert _heads(url) == dbserver.neutron_heads(), server['region_name']
+        assert dbserver.revisions(url) == dbserver.neutron_heads(), (
+            server['region_name'])
         assert not os.path.exists(os.path.join(
             shaped['dir'], server['region_name'], 'neutron.sqlite'))
     # Neutron's migrations ran once; the other databases are copies.
     assert len(_db_manage_logs(shaped['dir'])) == 1
     tricircle_url = database['urls'][dbserver.TRICIRCLE_DB]
-    assert _heads(tricircle_url) == set(migration.heads())
+    assert dbserver.revisions(tricircle_url) == set(migration.heads())
     assert not os.path.exists(os.path.join(shaped['dir'],
                                            'tricircle.sqlite'))
 

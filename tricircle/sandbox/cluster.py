@@ -418,8 +418,7 @@ def _start_database(sandbox_dir, db, pods, records):
                  'upgrade heads)')
         dbserver.migrate_neutron(
             database, regions, os.path.join(sandbox_dir, 'logs'),
-            dbserver.backend(db, os.path.join(sandbox_dir, db),
-                             database['port']))
+            dbserver.server_of(sandbox_dir, database))
         return database
     except BaseException as e:
         _stop_all(records, grace=FAILED_START_GRACE)

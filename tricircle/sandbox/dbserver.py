@@ -336,6 +336,16 @@ def backend(name, base, port=None):
             name, ', '.join(sorted(BACKENDS)))) from None
 
 
+def _base(sandbox_dir, name):
+    return os.path.join(sandbox_dir, name)
+
+
+def server_of(sandbox_dir, database):
+    """The running server of a sandbox's ``database`` section."""
+    name = database['backend']
+    return backend(name, _base(sandbox_dir, name), database['port'])
+
+
 def neutron_db(region_name):
     return 'neutron_%s' % region_name.lower()
 
@@ -345,7 +355,7 @@ def start(sandbox_dir, name, region_names, records, timeout=START_TIMEOUT):
     ``up``), make the user and a database per Neutron and for Tricircle;
     append the server's record (stopped last) and return the layout's
     ``database`` section: backend, port and a URL per database."""
-    server = backend(name, os.path.join(sandbox_dir, name))
+    server = backend(name, _base(sandbox_dir, name))
     if not server.initialized():
         LOG.info('Initialising %s in %s', name, server.base)
         server.initialize()
