@@ -6,9 +6,17 @@ fails at once with "database is locked" rather than waiting. Starting every
 transaction with BEGIN IMMEDIATE takes the write lock up front, so writers
 queue behind each other for up to ``busy_timeout`` instead of failing.
 MySQL/MariaDB and PostgreSQL never take this path.
+
+One exception: a thread that already holds a database's write lock and
+opens a second session on it (Neutron does, with a fresh admin context,
+inside a request's transaction: QoS resource requests while it lists
+ports) begins that one deferred. In WAL mode it reads beside the first;
+waiting for the lock would be waiting for itself.
 """
 
+import collections
 import sqlite3
+import threading
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -34,14 +42,51 @@ def _on_connect(dbapi_connection, _record):
 _MARKER = 'in_transaction'
 
 
+_IMMEDIATE, _DEFERRED = 'immediate', 'deferred'
+_local = threading.local()
+
+
+def _held():
+    """This thread's write locks: database path -> transactions."""
+    held = getattr(_local, 'held', None)
+    if held is None:
+        held = _local.held = collections.Counter()
+    return held
+
+
 def _on_begin(connection):
-    if connection.dialect.name == 'sqlite' and _MARKER not in connection.info:
+    if connection.dialect.name != 'sqlite' or _MARKER in connection.info:
+        return
+    database = connection.engine.url.database
+    held = _held()
+    if held[database]:
+        connection.exec_driver_sql('BEGIN')
+        connection.info[_MARKER] = _DEFERRED
+    else:
         connection.exec_driver_sql('BEGIN IMMEDIATE')
-        connection.info[_MARKER] = True
+        connection.info[_MARKER] = _IMMEDIATE
+        connection.info[_MARKER + '_db'] = database
+        held[database] += 1
+
+
+def _release(info):
+    if info.pop(_MARKER, None) == _IMMEDIATE:
+        held = _held()
+        database = info.pop(_MARKER + '_db')
+        held[database] -= 1
+        if held[database] <= 0:
+            del held[database]
 
 
 def _on_end(connection):
-    connection.info.pop(_MARKER, None)
+    _release(connection.info)
+
+
+def _on_checkin(_dbapi_connection, record):
+    """A connection given back without a commit or rollback event (the
+    pool's own reset) ends its transaction too."""
+    if record is not None:
+        _release(record.info)
 
 
 def serialize_writers():
@@ -52,4 +97,5 @@ def serialize_writers():
         event.listen(Engine, 'begin', _on_begin)
         event.listen(Engine, 'commit', _on_end)
         event.listen(Engine, 'rollback', _on_end)
+        event.listen(pool.Pool, 'checkin', _on_checkin)
         _installed = True
