@@ -17,11 +17,12 @@ RT_BRIDGE_SUBNET = 'bridge_subnet'
 RT_BRIDGE_PORT = 'bridge_port'
 RT_SHADOW_PORT = 'shadow_port'
 RT_GATEWAY_PORT = 'gateway_port'
+RT_QOS_POLICY = 'qos_policy'
 
 RESOURCE_TYPES = (
     RT_NETWORK, RT_SUBNET, RT_PORT, RT_ROUTER, RT_SG, RT_FIP,
     RT_BRIDGE_NETWORK, RT_BRIDGE_SUBNET, RT_BRIDGE_PORT, RT_SHADOW_PORT,
-    RT_GATEWAY_PORT,
+    RT_GATEWAY_PORT, RT_QOS_POLICY,
 )
 
 # XJob job types.
@@ -32,6 +33,8 @@ JOB_SHADOW_PORT_SETUP = 'shadow_port_setup'
 JOB_NETWORK_SYNC = 'network_sync'
 JOB_SUBNET_SYNC = 'subnet_sync'
 JOB_PORT_SYNC = 'port_sync'
+# A central QoS policy or one of its rules changed, or it went.
+JOB_QOS_SYNC = 'qos_sync'
 
 # Asynchronous job states.
 JS_NEW = 'NEW'

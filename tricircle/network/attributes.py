@@ -17,12 +17,12 @@ import netaddr
 from tricircle.common import constants
 
 NETWORK = ('name', 'description', 'admin_state_up', 'mtu',
-           'port_security_enabled', 'shared', 'dns_domain')
+           'port_security_enabled', 'shared', 'dns_domain', 'qos_policy_id')
 SUBNET = ('name', 'description', 'dns_nameservers', 'host_routes',
           'allocation_pools', 'gateway_ip', 'enable_dhcp')
 PORT = ('name', 'description', 'admin_state_up', 'allowed_address_pairs',
         'security_groups', 'port_security_enabled', 'extra_dhcp_opts',
-        'device_owner', 'device_id')
+        'device_owner', 'device_id', 'qos_policy_id')
 TAGS = 'tags'
 
 OWNED = {'network': NETWORK, 'subnet': SUBNET, 'port': PORT}

@@ -142,6 +142,10 @@ CENTRAL_PLUGIN = 'tricircle.network.central.plugin.TricircleCentralPlugin'
 LOCAL_PLUGIN = 'tricircle.network.local.plugin.TricircleLocalPlugin'
 CENTRAL_L3_PLUGIN = 'tricircle.network.central.l3.TricircleCentralL3Plugin'
 LOCAL_L3_PLUGIN = 'tricircle.network.local.l3.TricircleLocalL3Plugin'
+CENTRAL_QOS_PLUGIN = 'tricircle.network.central.qos.TricircleCentralQosPlugin'
+LOCAL_QOS_PLUGIN = 'tricircle.network.local.qos.TricircleLocalQosPlugin'
+# Networks and ports carry qos_policy_id (central owns it).
+TRICIRCLE_EXTENSION_DRIVERS = 'port_security,qos'
 
 
 def plain_ml2(region_name, az_name, layout):
@@ -153,7 +157,9 @@ def tricircle_plugins(region_name, az_name, layout):
     """Central runs the central plugin, each pod the local plugin."""
     if region_name == constants.CENTRAL_REGION:
         return {'core_plugin': CENTRAL_PLUGIN,
-                'service_plugins': CENTRAL_L3_PLUGIN, 'extra': {
+                'service_plugins': ','.join((CENTRAL_L3_PLUGIN,
+                                             CENTRAL_QOS_PLUGIN)),
+                'extra': {
                     # Central wires nothing: no DHCP agent to tell.
                     'DEFAULT': {'dhcp_agent_notification': 'False'},
                     'ml2': {'type_drivers': 'local,flat,vlan,vxlan,'
@@ -162,7 +168,9 @@ def tricircle_plugins(region_name, az_name, layout):
                             # pod the tenant's VMs land in (README,
                             # "Tenant network type").
                             'tenant_network_types': 'vxlan',
-                            'mechanism_drivers': 'tricircle_central'},
+                            'mechanism_drivers': 'tricircle_central',
+                            'extension_drivers':
+                                TRICIRCLE_EXTENSION_DRIVERS},
                     # Tag changes reach the pods (tricircle.network.
                     # central.tags).
                     'oslo_messaging_notifications': {
@@ -171,9 +179,11 @@ def tricircle_plugins(region_name, az_name, layout):
                         'db_connection': tricircle_db_url(
                             layout['dir'], layout.get('database'))},
                 }}
-    return {'core_plugin': LOCAL_PLUGIN, 'service_plugins': LOCAL_L3_PLUGIN,
+    return {'core_plugin': LOCAL_PLUGIN,
+            'service_plugins': ','.join((LOCAL_L3_PLUGIN, LOCAL_QOS_PLUGIN)),
             'extra': {
                 'tricircle': {'region_name': region_name},
+                'ml2': {'extension_drivers': TRICIRCLE_EXTENSION_DRIVERS},
                 'client': {
                     'central_region_name': constants.CENTRAL_REGION,
                     'pod_endpoints': '%s:%s' % (

@@ -12,13 +12,20 @@ Only the hosts named in ``[ml2_agentless] hosts`` are bound (all hosts when
 the list is empty), so a pod that also runs real agents keeps their
 bindings for its other hosts. ``sandbox up --compute`` lists each pod's
 compute host.
+
+It also brings the QoS driver such an agent's mechanism driver would: a
+pod's Neutron accepts a QoS policy on a port it binds exactly where an
+Open vSwitch agent would enforce it.
 """
 
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants
 from neutron_lib.plugins.ml2 import api
+from neutron_lib.services.qos import base as qos_base
 from oslo_config import cfg
 from oslo_log import log as logging
+
+from tricircle.network import qos
 
 LOG = logging.getLogger(__name__)
 
@@ -30,10 +37,21 @@ OPTS = [
 ]
 
 
+class AgentlessQosDriver(qos_base.DriverBase):
+
+    def __init__(self):
+        super().__init__(name='tricircle_agentless',
+                         vif_types=[portbindings.VIF_TYPE_OVS],
+                         vnic_types=[portbindings.VNIC_NORMAL],
+                         supported_rules=qos.SUPPORTED_RULES)
+
+
 class AgentlessMechanismDriver(api.MechanismDriver):
 
     def initialize(self):
         cfg.CONF.register_opts(OPTS, GROUP)
+        # Registered with the QoS plugin when that starts (after ML2).
+        self._qos_driver = AgentlessQosDriver()
         self.hosts = set(cfg.CONF[GROUP].hosts)
         LOG.info('Agentless binding for hosts: %s',
                  ', '.join(sorted(self.hosts)) or 'any')

@@ -190,6 +190,11 @@ class CentralClient:
             query)['security_group_rules']
         return sorted({r['security_group_id'] for r in rules})
 
+    def get_qos_policy(self, policy_id):
+        """A QoS policy with its rules (tricircle.network.local.qos)."""
+        return self.api.request('GET', '/qos/policies/%s' % policy_id)[
+            'policy']
+
     def router_ids_on_network(self, net_id):
         ports = self.api.request(
             'GET', '/ports?network_id=%s&device_owner=%s' % (

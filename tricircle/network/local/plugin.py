@@ -117,6 +117,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
 
     def update_network(self, context, id, network):
         self._through_central(context, 'network', id, network['network'])
+        self._ensure_qos(context, network['network'])
         return super().update_network(context, id, network)
 
     def update_subnet(self, context, id, subnet):
@@ -233,6 +234,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             # groups its membership changes.
             sg_jobs = self._adopt_top_security_groups(
                 context, attrs, top, members_queued=routed)
+            self._ensure_qos(context, attrs)
             result = super().create_port(context, port)
         except Exception:
             with excutils.save_and_reraise_exception():
@@ -302,6 +304,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
                     'security_groups'}:
                 if top is not None and key in top:
                     attrs[key] = top[key]
+        self._ensure_qos(context, attrs)
         result = super().update_port(context, id, port)
         self._queue_sg_jobs(sg_jobs, result['project_id'])
         if 'binding:host_id' in attrs and result.get(

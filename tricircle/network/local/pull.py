@@ -30,6 +30,7 @@ from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
 from tricircle.network import attributes
 from tricircle.network import exceptions as t_exc
+from tricircle.network.local import qos as local_qos
 from tricircle.network import segments
 from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
@@ -184,6 +185,7 @@ class PullMixin:
                          **{k: top[k] for k in _PULLED_PORT_KEYS})
             self._adopt_top_addresses(context, attrs, top)
             sg_jobs = self._adopt_top_security_groups(context, attrs, top)
+            self._ensure_qos(context, attrs)
             try:
                 # With an id, the plugin's create_port is ML2's own.
                 port = plugin_utils.create_port(self, admin, {'port': attrs},
@@ -252,6 +254,7 @@ class PullMixin:
             if 'router:external' in top:
                 body['router:external'] = top['router:external']
             body.update(segments.bottom_provider_attrs(top))
+            self._ensure_qos(context, body)
             try:
                 net = plugin_utils.create_network(
                     self, admin, {'network': body}, check_allow_post=False)
@@ -358,6 +361,21 @@ class PullMixin:
                 self._record(subnet_id, top['project_id'],
                              constants.RT_SUBNET)
         return subnet
+
+    @staticmethod
+    def _ensure_qos(context, attrs):
+        """A network or port stored here with central's QoS policy needs
+        the policy here first (Neutron's QoS extension refuses an unknown
+        one); a pod running no QoS plugin holds copies without it."""
+        if 'qos_policy_id' not in attrs:
+            return
+        qos = local_qos.plugin()
+        if qos is None:
+            attrs.pop('qos_policy_id')
+        elif attrs['qos_policy_id'] not in (None,
+                                            n_const.ATTR_NOT_SPECIFIED):
+            # Central checked the requester may use it.
+            qos.ensure_policy(context.elevated(), attrs['qos_policy_id'])
 
     @staticmethod
     def _copy_tags(context, collection, resource_id, top):

@@ -44,24 +44,34 @@ def sync(kind, resource_id):
     return ``{region: what was done}``."""
     collection = attributes.COLLECTIONS[kind]
     top = central().get(collection, resource_id)
+    return each_copy(resource_id, ROUTING_TYPES[kind], top,
+                     lambda conn, top: _update(conn, kind, top),
+                     lambda conn, rid: _delete(conn, kind, rid))
+
+
+def each_copy(resource_id, resource_type, top, update, delete):
+    """In every pod holding a copy of ``resource_id`` (its routings of
+    ``resource_type``), concurrently: ``update(conn, top)``, or, when
+    central has it no more (``top`` None), ``delete(conn, resource_id)``
+    and the routing goes. ``{region: what was done}``; SyncFailed names
+    every pod that refused, once all have been tried."""
     pods = {p['pod_id']: p for p in db_api.list_pods(None)}
     copies = {r['id']: r for r in db_api.list_routings(None, {
-        'top_id': resource_id, 'resource_type': ROUTING_TYPES[kind]})
+        'top_id': resource_id, 'resource_type': resource_type})
         if r['pod_id'] in pods}
 
-    def one(routing):
-        pod = pods[routing['pod_id']]
-        conn = regions.rest(pod)
+    def one(routing_id):
+        conn = regions.rest(pods[copies[routing_id]['pod_id']])
         try:
             if top is None:
-                done = _delete(conn, kind, resource_id)
-                _drop_routing(routing['id'])
+                done = delete(conn, resource_id)
+                _drop_routing(routing_id)
                 return done
-            return _update(conn, kind, top)
+            return update(conn, top)
         except Exception as e:
             return e
 
-    outcome = regions.each_pod(copies, lambda rid: one(copies[rid]))
+    outcome = regions.each_pod(copies, one)
     done = {pods[copies[rid]['pod_id']]['region_name']: result
             for rid, result in outcome.items()}
     failed = {region: e for region, e in done.items()

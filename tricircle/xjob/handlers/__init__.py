@@ -91,6 +91,9 @@ JOB_TYPES = {
                            resource_id=uuid_resource_id),
     'port_sync': JobType('tricircle.xjob.handlers.resource.port',
                          resource_id=uuid_resource_id),
+    # resource: a central QoS policy; its copies, with its rules, follow.
+    'qos_sync': JobType('tricircle.xjob.handlers.qos.sync',
+                        resource_id=uuid_resource_id),
     # resource: a project id, or 'all'; compares and queues the fixes.
     'audit': JobType('tricircle.xjob.handlers.audit.run'),
 }
