@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import eventually
 
+JOB_WAIT = 90
+
 
 def test_catalog_lists_every_pods_compute(ks_cloud):
     catalog = {entry['Type']: entry for entry in ks_cloud.cli(
@@ -75,5 +77,56 @@ def test_server_and_volume_through_pod1(ks_cloud, names):
     for region in ('CentralRegion', 'Pod1'):
         assert list(ks_cloud.conn('admin', region).network.ports(
             device_id=server['id'])) == []
+    alice.network.delete_subnet(subnet)
+    alice.network.delete_network(net)
+
+
+def test_server_on_a_trunk_parent_brings_the_trunk_up(ks_cloud, names):
+    """Issue #16: a trunk made on central on ports no pod holds yet; a
+    server booted through Pod1 on its parent brings the trunk into Pod1
+    (the pod pulls the parent, and the trunk with it), the pod's binding
+    driver wires it, and central shows ACTIVE and the subport bound where
+    the parent is; DOWN again once the server is gone."""
+    alice = ks_cloud.conn('alice')
+    pod1 = ks_cloud.conn('alice', 'Pod1')
+    admin = ks_cloud.conn()
+    net = alice.network.create_network(name=names['net'],
+                                       availability_zone_hints=['az1'])
+    subnet = alice.network.create_subnet(network_id=net.id, ip_version=4,
+                                         cidr='10.97.0.0/24')
+    parent = alice.network.create_port(network_id=net.id, name='parent')
+    sub = alice.network.create_port(network_id=net.id, name='sub')
+    trunk = alice.network.create_trunk(
+        port_id=parent.id, name='t', sub_ports=[{
+            'port_id': sub.id, 'segmentation_type': 'vlan',
+            'segmentation_id': 100}])
+    image = pod1.image.find_image('tiny')
+    server = pod1.compute.create_server(
+        name=names['vm'], flavor_id='1', image_id=image.id,
+        networks=[{'port': parent.id}], availability_zone='az1')
+    server = pod1.compute.wait_for_server(server, interval=0.5, wait=180)
+
+    def central_trunk(status):
+        shown = alice.network.get_trunk(trunk.id)
+        return shown if shown.status == status else None
+    eventually(lambda: central_trunk('ACTIVE'), 'trunk ACTIVE on central',
+               timeout=JOB_WAIT)
+    copy = ks_cloud.conn('admin', 'Pod1').network.get_trunk(trunk.id)
+    assert copy.status == 'ACTIVE'
+    assert [s['port_id'] for s in copy.sub_ports] == [sub.id]
+    bound = admin.network.get_port(sub.id)
+    assert bound.binding_host_id == 'pod1-compute'
+    assert bound.device_owner == 'trunk:subport'
+
+    pod1.compute.delete_server(server)
+    pod1.compute.wait_for_delete(server, interval=0.5, wait=120)
+    eventually(lambda: central_trunk('DOWN'), 'trunk DOWN on central',
+               timeout=JOB_WAIT)
+    alice.network.delete_trunk(trunk)
+    pod1_admin = ks_cloud.conn('admin', 'Pod1')
+    eventually(lambda: not list(pod1_admin.network.trunks(id=trunk.id)),
+               'trunk gone from Pod1', timeout=JOB_WAIT)
+    for port in (sub, parent):
+        alice.network.delete_port(port)
     alice.network.delete_subnet(subnet)
     alice.network.delete_network(net)

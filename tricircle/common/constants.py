@@ -18,11 +18,12 @@ RT_BRIDGE_PORT = 'bridge_port'
 RT_SHADOW_PORT = 'shadow_port'
 RT_GATEWAY_PORT = 'gateway_port'
 RT_QOS_POLICY = 'qos_policy'
+RT_TRUNK = 'trunk'
 
 RESOURCE_TYPES = (
     RT_NETWORK, RT_SUBNET, RT_PORT, RT_ROUTER, RT_SG, RT_FIP,
     RT_BRIDGE_NETWORK, RT_BRIDGE_SUBNET, RT_BRIDGE_PORT, RT_SHADOW_PORT,
-    RT_GATEWAY_PORT, RT_QOS_POLICY,
+    RT_GATEWAY_PORT, RT_QOS_POLICY, RT_TRUNK,
 )
 
 # XJob job types.
@@ -35,6 +36,9 @@ JOB_SUBNET_SYNC = 'subnet_sync'
 JOB_PORT_SYNC = 'port_sync'
 # A central QoS policy or one of its rules changed, or it went.
 JOB_QOS_SYNC = 'qos_sync'
+# A central trunk or its subports changed, or it went; its pod's status
+# comes back.
+JOB_TRUNK_SYNC = 'trunk_sync'
 
 # Asynchronous job states.
 JS_NEW = 'NEW'

@@ -144,6 +144,9 @@ CENTRAL_L3_PLUGIN = 'tricircle.network.central.l3.TricircleCentralL3Plugin'
 LOCAL_L3_PLUGIN = 'tricircle.network.local.l3.TricircleLocalL3Plugin'
 CENTRAL_QOS_PLUGIN = 'tricircle.network.central.qos.TricircleCentralQosPlugin'
 LOCAL_QOS_PLUGIN = 'tricircle.network.local.qos.TricircleLocalQosPlugin'
+CENTRAL_TRUNK_PLUGIN = (
+    'tricircle.network.central.trunk.TricircleCentralTrunkPlugin')
+LOCAL_TRUNK_PLUGIN = 'tricircle.network.local.trunk.TricircleLocalTrunkPlugin'
 # Networks and ports carry qos_policy_id (central owns it).
 TRICIRCLE_EXTENSION_DRIVERS = 'port_security,qos'
 
@@ -158,7 +161,8 @@ def tricircle_plugins(region_name, az_name, layout):
     if region_name == constants.CENTRAL_REGION:
         return {'core_plugin': CENTRAL_PLUGIN,
                 'service_plugins': ','.join((CENTRAL_L3_PLUGIN,
-                                             CENTRAL_QOS_PLUGIN)),
+                                             CENTRAL_QOS_PLUGIN,
+                                             CENTRAL_TRUNK_PLUGIN)),
                 'extra': {
                     # Central wires nothing: no DHCP agent to tell.
                     'DEFAULT': {'dhcp_agent_notification': 'False'},
@@ -180,7 +184,8 @@ def tricircle_plugins(region_name, az_name, layout):
                             layout['dir'], layout.get('database'))},
                 }}
     return {'core_plugin': LOCAL_PLUGIN,
-            'service_plugins': ','.join((LOCAL_L3_PLUGIN, LOCAL_QOS_PLUGIN)),
+            'service_plugins': ','.join((LOCAL_L3_PLUGIN, LOCAL_QOS_PLUGIN,
+                                         LOCAL_TRUNK_PLUGIN)),
             'extra': {
                 'tricircle': {'region_name': region_name},
                 'ml2': {'extension_drivers': TRICIRCLE_EXTENSION_DRIVERS},

@@ -13,9 +13,11 @@ the list is empty), so a pod that also runs real agents keeps their
 bindings for its other hosts. ``sandbox up --compute`` lists each pod's
 compute host.
 
-It also brings the QoS driver such an agent's mechanism driver would: a
-pod's Neutron accepts a QoS policy on a port it binds exactly where an
-Open vSwitch agent would enforce it.
+It also brings the QoS and trunk drivers such an agent's mechanism driver
+would: a pod's Neutron accepts a QoS policy on a port it binds exactly
+where an Open vSwitch agent would enforce it, and a trunk whose parent it
+binds is wired as that agent would report it
+(tricircle.network.drivers.trunk_agentless).
 """
 
 from neutron_lib.api.definitions import portbindings
@@ -25,6 +27,7 @@ from neutron_lib.services.qos import base as qos_base
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from tricircle.network.drivers import trunk_agentless
 from tricircle.network import qos
 
 LOG = logging.getLogger(__name__)
@@ -50,8 +53,10 @@ class AgentlessMechanismDriver(api.MechanismDriver):
 
     def initialize(self):
         cfg.CONF.register_opts(OPTS, GROUP)
-        # Registered with the QoS plugin when that starts (after ML2).
+        # Registered with the QoS and trunk plugins when they start (after
+        # ML2).
         self._qos_driver = AgentlessQosDriver()
+        self._trunk_driver = trunk_agentless.AgentlessTrunkDriver()
         self.hosts = set(cfg.CONF[GROUP].hosts)
         LOG.info('Agentless binding for hosts: %s',
                  ', '.join(sorted(self.hosts)) or 'any')

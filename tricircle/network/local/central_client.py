@@ -195,6 +195,10 @@ class CentralClient:
         return self.api.request('GET', '/qos/policies/%s' % policy_id)[
             'policy']
 
+    def get_trunk(self, trunk_id):
+        """A trunk with its subports (tricircle.network.local.trunk)."""
+        return self.api.request('GET', '/trunks/%s' % trunk_id)['trunk']
+
     def router_ids_on_network(self, net_id):
         ports = self.api.request(
             'GET', '/ports?network_id=%s&device_owner=%s' % (

@@ -311,6 +311,12 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
                 'device_owner') != constants.DEVICE_OWNER_SHADOW:
             self._bound_port_changed(context, result['network_id'],
                                      result['project_id'])
+            if result.get('trunk_details'):
+                # Its agent (or the agentless driver) wires the trunk, or
+                # unwires it: the new status goes to central.
+                self.admin.add_job(constants.JOB_TRUNK_SYNC,
+                                   result['trunk_details']['trunk_id'],
+                                   result['project_id'])
         return result
 
     def delete_port(self, context, id, l3_port_check=True):

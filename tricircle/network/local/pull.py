@@ -31,7 +31,9 @@ from tricircle.common import exceptions as t_common_exc
 from tricircle.network import attributes
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import qos as local_qos
+from tricircle.network.local import trunk as local_trunk
 from tricircle.network import segments
+from tricircle.network import trunks
 from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
 
@@ -151,7 +153,8 @@ class PullMixin:
     def _pullable_port(self, context, port_id):
         """Central's record of a port this pod may take by id, or 404.
 
-        Only a VM's port (no owner, or ``compute:*``) that no other pod
+        Only a VM's port (no owner, ``compute:*``, or a trunk's subport)
+        that no other pod
         holds: a router's, DHCP's or Tricircle's port reaches a pod
         through its own path, and a port is in one pod at a time.
         """
@@ -161,7 +164,7 @@ class PullMixin:
             raise n_exc.PortNotFound(port_id=port_id)
         owner = top.get('device_owner') or ''
         if not _visible(context, top) or not (
-                owner == '' or owner.startswith(
+                owner in ('', trunks.SUBPORT_OWNER) or owner.startswith(
                     n_const.DEVICE_OWNER_COMPUTE_PREFIX)):
             raise n_exc.PortNotFound(port_id=port_id)
         if any(r['pod_id'] != self.admin.pod_id for r in
@@ -204,7 +207,25 @@ class PullMixin:
                 self._copy_tags(admin, 'ports', port_id, top)
                 self._record(port_id, top['project_id'], constants.RT_PORT)
         self._queue_sg_jobs(sg_jobs, top['project_id'])
+        self._pull_trunk_of(context, top)
         return port
+
+    def _pull_trunk_of(self, context, top):
+        """A parent port pulled here (Nova booting on a trunk's parent)
+        brings its trunk: the agent binding the parent wires the subports
+        it finds. A trunk that cannot come now is left to its job."""
+        details = top.get('trunk_details')
+        trunk = local_trunk.plugin()
+        if not details or trunk is None:
+            return
+        try:
+            trunk.ensure_trunk(context.elevated(), details['trunk_id'])
+        except Exception as e:
+            LOG.warning('Trunk %s of port %s not copied into pod %s (%s); '
+                        'queueing its job', details['trunk_id'], top['id'],
+                        self.region_name, e)
+            self.admin.add_job(constants.JOB_TRUNK_SYNC, details['trunk_id'],
+                               top['project_id'])
 
     def _adopt_top_addresses(self, context, attrs, top):
         """Make the local port carry central's id, MAC and IPs."""

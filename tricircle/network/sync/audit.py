@@ -4,20 +4,21 @@ Read-only by default: every router is planned exactly as router_setup
 would plan it (``router_sync.Plan``) and every network, subnet, port and
 VxLAN shadow port is compared with the routings, attribute by attribute
 for what central owns (tricircle.network.attributes); what differs comes
-back as ``Drift`` rows, and so is every pod's copy of a QoS policy, rule
-by rule. ``fix`` turns rows into the jobs that converge them
-(router_setup, shadow_port_setup, seg_rule_setup, network_sync,
-subnet_sync, port_sync, qos_sync) and re-pulls networks, subnets and QoS
-policies a pod lost (a GET in the pod materialises them again). A pod
+back as ``Drift`` rows, and so does every pod's copy of a QoS policy, rule
+by rule, and of a trunk, subport by subport (audit_services). ``fix``
+turns rows into the jobs that converge them (router_setup,
+shadow_port_setup, seg_rule_setup, network_sync, subnet_sync, port_sync,
+qos_sync, trunk_sync) and re-pulls networks, subnets, QoS policies and
+trunks a pod lost (a GET in the pod materialises them again). A pod
 resource on a central network with no central twin is *adopted* (a
-routing is recorded for it) so that its sync job deletes it. A drift no job can decide, such as a central port
-whose pod twin is gone, is reported with no fix: the operator chooses.
+routing is recorded for it) so that its sync job deletes it. A drift no
+job can decide, such as a central port whose pod twin is gone, is
+reported with no fix: the operator chooses.
 """
 
 import collections
 
 import netaddr
-import openstack.exceptions as os_exc
 from oslo_log import log as logging
 
 from tricircle.common import constants
@@ -25,9 +26,9 @@ from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
 from tricircle.db import jobs
 from tricircle.network import attributes
+from tricircle.network.sync import audit_services
 from tricircle.network.sync import bridge
 from tricircle.network.sync import floatingips
-from tricircle.network import qos as qos_common
 from tricircle.network import regions
 from tricircle.network.sync import router as router_sync
 from tricircle.network import segments
@@ -37,9 +38,13 @@ from tricircle.xjob import rpc
 
 LOG = logging.getLogger(__name__)
 
-MISSING, EXTRA, DIFFERENT = 'missing', 'extra', 'different'
-PULL = 'pull'
+MISSING = audit_services.MISSING
+EXTRA = audit_services.EXTRA
+DIFFERENT = audit_services.DIFFERENT
+PULL = audit_services.PULL
 ADOPT = 'adopt'
+_get, _find, _show = (audit_services.get, audit_services.find,
+                      audit_services.show)
 
 # ``fix``: (job type, resource id) to queue, (job type, resource id, ADOPT,
 # routing type) to record the pod's copy first, (PULL, kind, id) to re-pull
@@ -54,7 +59,7 @@ _LOCAL_OWNERS = (constants.DEVICE_OWNER_SHADOW,
                  constants.DEVICE_OWNER_FLOATINGIP)
 
 
-class Auditor:
+class Auditor(audit_services.ServicesAudit):
 
     def __init__(self, project_id=None):
         self.project_id = project_id
@@ -83,6 +88,7 @@ class Auditor:
         self._ports()
         self._security_groups()
         self._qos_policies()
+        self._trunks()
         return self.rows
 
     # -- routers ---------------------------------------------------------
@@ -388,46 +394,6 @@ class Auditor:
                           'rule of group %s that central lacks' % sg_id,
                           fix)
 
-    def _qos_policies(self):
-        for routing in self._routings(constants.RT_QOS_POLICY):
-            self._qos_policy(routing['pod_id'], routing['top_id'])
-
-    def _qos_policy(self, pod_id, policy_id):
-        """A pod's copy of a central policy has central's attributes and
-        exactly central's rules, under their ids, with their values."""
-        fix = (constants.JOB_QOS_SYNC, policy_id)
-        top = _get(self.central.get_qos_policy, policy_id)
-        copy = _find(self.conns[pod_id].qos_policies, policy_id)
-        if top is None:
-            if copy is not None:
-                self._add(pod_id, 'qos_policy', policy_id, EXTRA,
-                          'central has no such policy any more', fix)
-            return
-        if copy is None:
-            self._add(pod_id, 'qos_policy', policy_id, MISSING,
-                      'routed here but not in the pod',
-                      (PULL, 'qos_policy', policy_id))
-            return
-        diff = qos_common.differences(top.to_dict(original_names=True),
-                                      copy.to_dict(original_names=True))
-        for key, (have, want) in sorted(diff['policy'].items()):
-            self._add(pod_id, 'qos_policy', policy_id, DIFFERENT,
-                      'pod has %s=%s, central has %s=%s' % (
-                          key, _show(have), key, _show(want)), fix)
-        for rule in diff['missing']:
-            self._add(pod_id, 'qos_rule', rule['id'], MISSING,
-                      '%s rule of policy %s not in the pod' % (
-                          rule['type'], policy_id), fix)
-        for have, want in diff['different']:
-            self._add(pod_id, 'qos_rule', want['id'], DIFFERENT,
-                      'pod has %s, central has %s' % (
-                          qos_common.rule_values(have),
-                          qos_common.rule_values(want)), fix)
-        for rule in diff['extra']:
-            self._add(pod_id, 'qos_rule', rule['id'], EXTRA,
-                      '%s rule of policy %s that central lacks' % (
-                          rule['type'], policy_id), fix)
-
     def _local(self, conn, port):
         """A port the pod makes without a central twin of its own: a
         bottom router's interface holds the subnet's gateway IP, or the
@@ -447,23 +413,6 @@ class Auditor:
                         fixed_ips='ip_address=%s' % ip['ip_address'])):
                 return False
         return True
-
-
-def _get(getter, resource_id):
-    try:
-        return getter(resource_id)
-    except os_exc.NotFoundException:
-        return None
-
-
-def _find(lister, resource_id):
-    """By listing: a GET by id in a pod would pull a missing central
-    network or subnet back in, hiding the drift."""
-    return next(iter(lister(id=resource_id)), None)
-
-
-def _show(value):
-    return '%r' % (value,) if value in ('', None) else '%s' % (value,)
 
 
 def _ip_on(port, subnet_id):

@@ -55,8 +55,8 @@ class CreateJob(command.ShowOne):
         parser.add_argument('--type', metavar='<type>', required=True,
                             help='Job type: router_setup, network_sync, '
                                  'subnet_sync, port_sync, qos_sync, '
-                                 'seg_rule_setup, shadow_port_setup, audit, '
-                                 'noop, ...')
+                                 'trunk_sync, seg_rule_setup, '
+                                 'shadow_port_setup, audit, noop, ...')
         parser.add_argument('--resource-id', metavar='<resource-id>',
                             required=True,
                             help='Resource the job works on (e.g. a router '

@@ -94,6 +94,9 @@ JOB_TYPES = {
     # resource: a central QoS policy; its copies, with its rules, follow.
     'qos_sync': JobType('tricircle.xjob.handlers.qos.sync',
                         resource_id=uuid_resource_id),
+    # resource: a central trunk; its pod's copy follows, its status back.
+    'trunk_sync': JobType('tricircle.xjob.handlers.trunk.sync',
+                          resource_id=uuid_resource_id),
     # resource: a project id, or 'all'; compares and queues the fixes.
     'audit': JobType('tricircle.xjob.handlers.audit.run'),
 }

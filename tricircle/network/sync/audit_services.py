@@ -1,0 +1,134 @@
+"""The audit of the Neutron services central copies into pods: QoS
+policies rule by rule, trunks subport by subport (tricircle.network.sync.
+audit runs these beside routers, networks, ports and security groups)."""
+
+import openstack.exceptions as os_exc
+
+from tricircle.common import constants
+from tricircle.db import api as db_api
+from tricircle.network import qos as qos_common
+from tricircle.network import trunks
+
+# The audit's words and look-ups, shared with tricircle.network.sync.audit
+# (which imports this module).
+MISSING, EXTRA, DIFFERENT = 'missing', 'extra', 'different'
+PULL = 'pull'
+
+
+def get(getter, resource_id):
+    try:
+        return getter(resource_id)
+    except os_exc.NotFoundException:
+        return None
+
+
+def find(lister, resource_id):
+    """By listing: a GET by id in a pod would pull a missing central
+    network or subnet back in, hiding the drift."""
+    return next(iter(lister(id=resource_id)), None)
+
+
+def show(value):
+    return '%r' % (value,) if value in ('', None) else '%s' % (value,)
+
+
+class ServicesAudit:
+    """Mixed into the Auditor: expects its ``central``, ``conns``,
+    ``pods``, ``_routings`` and ``_add``."""
+
+    def _qos_policies(self):
+        for routing in self._routings(constants.RT_QOS_POLICY):
+            self._qos_policy(routing['pod_id'], routing['top_id'])
+
+    def _qos_policy(self, pod_id, policy_id):
+        """A pod's copy of a central policy has central's attributes and
+        exactly central's rules, under their ids, with their values."""
+        fix = (constants.JOB_QOS_SYNC, policy_id)
+        top = get(self.central.get_qos_policy, policy_id)
+        copy = find(self.conns[pod_id].qos_policies, policy_id)
+        if top is None:
+            if copy is not None:
+                self._add(pod_id, 'qos_policy', policy_id, EXTRA,
+                          'central has no such policy any more', fix)
+            return
+        if copy is None:
+            self._add(pod_id, 'qos_policy', policy_id, MISSING,
+                      'routed here but not in the pod',
+                      (PULL, 'qos_policy', policy_id))
+            return
+        diff = qos_common.differences(top.to_dict(original_names=True),
+                                      copy.to_dict(original_names=True))
+        for key, (have, want) in sorted(diff['policy'].items()):
+            self._add(pod_id, 'qos_policy', policy_id, DIFFERENT,
+                      'pod has %s=%s, central has %s=%s' % (
+                          key, show(have), key, show(want)), fix)
+        for rule in diff['missing']:
+            self._add(pod_id, 'qos_rule', rule['id'], MISSING,
+                      '%s rule of policy %s not in the pod' % (
+                          rule['type'], policy_id), fix)
+        for have, want in diff['different']:
+            self._add(pod_id, 'qos_rule', want['id'], DIFFERENT,
+                      'pod has %s, central has %s' % (
+                          qos_common.rule_values(have),
+                          qos_common.rule_values(want)), fix)
+        for rule in diff['extra']:
+            self._add(pod_id, 'qos_rule', rule['id'], EXTRA,
+                      '%s rule of policy %s that central lacks' % (
+                          rule['type'], policy_id), fix)
+
+    def _trunks(self):
+        copies = {r['top_id']: r['pod_id']
+                  for r in self._routings(constants.RT_TRUNK)}
+        filters = {'project_id': self.project_id} if self.project_id else {}
+        for top in self.central.trunks(**filters):
+            if top.id in copies:
+                continue
+            for routing in db_api.list_routings(None, {
+                    'top_id': top.port_id,
+                    'resource_type': constants.RT_PORT}):
+                if routing['pod_id'] in self.pods:
+                    self._add(routing['pod_id'], 'trunk', top.id, MISSING,
+                              'its parent %s is in the pod, the trunk is '
+                              'not' % top.port_id,
+                              (constants.JOB_TRUNK_SYNC, top.id))
+        for trunk_id, pod_id in sorted(copies.items()):
+            self._trunk(pod_id, trunk_id)
+
+    def _trunk(self, pod_id, trunk_id):
+        """A pod's copy of a central trunk has central's attributes and
+        subports; central shows the copy's settled status."""
+        fix = (constants.JOB_TRUNK_SYNC, trunk_id)
+        top = get(self.central.get_trunk, trunk_id)
+        copy = find(self.conns[pod_id].trunks, trunk_id)
+        if top is None:
+            if copy is not None:
+                self._add(pod_id, 'trunk', trunk_id, EXTRA,
+                          'central has no such trunk any more', fix)
+            return
+        if copy is None:
+            self._add(pod_id, 'trunk', trunk_id, MISSING,
+                      'routed here but not in the pod',
+                      (PULL, 'trunk', trunk_id))
+            return
+        top, copy = (top.to_dict(original_names=True),
+                     copy.to_dict(original_names=True))
+        diff = trunks.differences(top, copy)
+        for key, (have, want) in sorted(diff['trunk'].items()):
+            self._add(pod_id, 'trunk', trunk_id, DIFFERENT,
+                      'pod has %s=%s, central has %s=%s' % (
+                          key, show(have), key, show(want)), fix)
+        for sub in diff['missing']:
+            self._add(pod_id, 'subport', sub['port_id'], MISSING,
+                      'subport (%s %s) of trunk %s not in the pod' % (
+                          sub['segmentation_type'], sub['segmentation_id'],
+                          trunk_id), fix)
+        for sub in diff['extra']:
+            self._add(pod_id, 'subport', sub['port_id'], EXTRA,
+                      'subport (%s %s) of trunk %s that central lacks' % (
+                          sub['segmentation_type'], sub['segmentation_id'],
+                          trunk_id), fix)
+        if copy['status'] != top['status'] and \
+                copy['status'] != trunks.BUILD:
+            self._add(pod_id, 'trunk', trunk_id, DIFFERENT,
+                      'pod has status=%s, central has status=%s' % (
+                          copy['status'], top['status']), fix)

@@ -1,0 +1,50 @@
+"""What central, the pods, XJob and the audit agree on about trunks.
+
+A trunk is central's: its id, its owned attributes and its subports (port
+id, segmentation type and id). A pod holds a copy once it holds the trunk's
+parent port (tricircle.network.local.trunk); the ``trunk_sync`` job
+(tricircle.network.sync.trunks) makes the copy match central again after a
+change, and brings the copy's status back to central: the pod whose agent
+wired the parent knows whether the trunk is ACTIVE.
+"""
+
+from neutron_lib.services.trunk import constants as trunk_consts
+
+# A trunk's attributes central owns.
+TRUNK = ('name', 'description', 'admin_state_up')
+# Statuses a pod may report; BUILD is on its way to one of the others.
+STATUSES = (trunk_consts.TRUNK_ACTIVE_STATUS, trunk_consts.TRUNK_DOWN_STATUS,
+            trunk_consts.TRUNK_BUILD_STATUS,
+            trunk_consts.TRUNK_DEGRADED_STATUS,
+            trunk_consts.TRUNK_ERROR_STATUS)
+SUBPORT_OWNER = trunk_consts.TRUNK_SUBPORT_OWNER
+BUILD = trunk_consts.TRUNK_BUILD_STATUS
+
+
+def subport(sub):
+    """The three values that make a subport."""
+    return {'port_id': sub['port_id'],
+            'segmentation_type': sub['segmentation_type'],
+            'segmentation_id': sub['segmentation_id']}
+
+
+def differences(top, bottom):
+    """What a pod's copy lacks of central's trunk: ``{'trunk': {attr:
+    (pod's, central's)}, 'missing': [subport], 'extra': [subport]}``; a
+    subport whose segmentation differs is both extra (as the pod has it)
+    and missing (as central has it)."""
+    trunk = {k: (bottom.get(k), top[k]) for k in TRUNK
+             if k in top and (bottom.get(k) or None) != (top[k] or None)}
+    here = {s['port_id']: subport(s) for s in bottom.get('sub_ports') or ()}
+    there = {s['port_id']: subport(s) for s in top.get('sub_ports') or ()}
+    return {
+        'trunk': trunk,
+        'missing': [s for pid, s in sorted(there.items())
+                    if here.get(pid) != s],
+        'extra': [s for pid, s in sorted(here.items())
+                  if there.get(pid) != s],
+    }
+
+
+def in_step(diff):
+    return not any(diff.values())
