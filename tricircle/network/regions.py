@@ -58,11 +58,14 @@ class Rest:
         found = self.request('GET', '/%s?id=%s' % (collection, resource_id))
         return next(iter(found[collection]), None)
 
-    def get(self, collection, resource_id):
-        """One resource by id, None if absent."""
+    def get(self, collection, resource_id, key=None):
+        """One resource by id, None if absent (``key``: its name in the
+        answer, when not the collection's singular: ``policy`` of
+        ``qos/policies``). In a pod, a GET by id of a central network,
+        subnet, QoS policy or trunk the pod lacks copies it there."""
         try:
             return self.request('GET', '/%s/%s' % (collection, resource_id)
-                                )[collection[:-1]]
+                                )[key or collection[:-1]]
         except PodRefused as e:
             if e.status == 404:
                 return None

@@ -190,6 +190,15 @@ class CentralClient:
             query)['security_group_rules']
         return sorted({r['security_group_id'] for r in rules})
 
+    def has(self, collection, resource_id):
+        """Whether central has this resource (``qos/policies``, ``trunks``,
+        ``ports``...): a pod's copy of it is central's to change."""
+        try:
+            self.api.request('GET', '/%s/%s' % (collection, resource_id))
+        except t_exc.CentralNotFound:
+            return False
+        return True
+
     def get_qos_policy(self, policy_id):
         """A QoS policy with its rules (tricircle.network.local.qos)."""
         return self.api.request('GET', '/qos/policies/%s' % policy_id)[

@@ -312,11 +312,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             self._bound_port_changed(context, result['network_id'],
                                      result['project_id'])
             if result.get('trunk_details'):
-                # Its agent (or the agentless driver) wires the trunk, or
-                # unwires it: the new status goes to central.
-                self.admin.add_job(constants.JOB_TRUNK_SYNC,
-                                   result['trunk_details']['trunk_id'],
-                                   result['project_id'])
+                self._trunk_parent_changed(result)
         return result
 
     def delete_port(self, context, id, l3_port_check=True):
@@ -437,6 +433,17 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
         net = super().get_network(context.elevated(), net_id)
         if net.get('provider:network_type') == shadow_ports.VXLAN:
             self._queue_shadows(net_id, project_id)
+
+    def _trunk_parent_changed(self, port):
+        """Its agent (or the agentless driver) wires the trunk, or unwires
+        it: the new status goes to central through the trunk's job."""
+        trunk_id = port['trunk_details']['trunk_id']
+        try:
+            self.admin.add_job(constants.JOB_TRUNK_SYNC, trunk_id,
+                               port['project_id'])
+        except (n_exc.NeutronException, t_common_exc.TricircleError) as e:
+            LOG.warning('Status of trunk %s not queued for central (%s); '
+                        'the audit will find it', trunk_id, e)
 
     def _central_network(self, net_id):
         try:

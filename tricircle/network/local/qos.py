@@ -187,13 +187,9 @@ class TricircleLocalQosPlugin(qos_plugin.QoSPlugin):
     def _only_on_central(self, context, policy_id):
         """A tenant changes a central policy on central (400 here); an
         admin's change of the copy is XJob's or the operator's."""
-        if context.is_admin:
-            return
-        try:
-            self._core.central.get_qos_policy(policy_id)
-        except t_exc.CentralNotFound:
-            return  # the pod's own policy
-        raise t_exc.ManagedByCentral(resource='QoS policy', id=policy_id)
+        if not context.is_admin and self._core.central.has('qos/policies',
+                                                           policy_id):
+            raise t_exc.ManagedByCentral(resource='QoS policy', id=policy_id)
 
 
 def plugin():

@@ -150,7 +150,7 @@ class TricircleLocalTrunkPlugin(trunk_plugin.TrunkPlugin):
 
     def create_trunk(self, context, trunk):
         parent = trunk['trunk'].get('port_id')
-        if not context.is_admin and self._central_has('port', parent):
+        if not context.is_admin and self._core.central.has('ports', parent):
             raise t_exc.ManagedByCentral(resource='Port', id=parent)
         return super().create_trunk(context, trunk)
 
@@ -187,19 +187,9 @@ class TricircleLocalTrunkPlugin(trunk_plugin.TrunkPlugin):
         return super().remove_subports(context, trunk_id, subports)
 
     def _only_on_central(self, context, trunk_id):
-        if not context.is_admin and self._central_has('trunk', trunk_id):
+        if not context.is_admin and self._core.central.has('trunks',
+                                                           trunk_id):
             raise t_exc.ManagedByCentral(resource='Trunk', id=trunk_id)
-
-    def _central_has(self, kind, resource_id):
-        central = self._core.central
-        try:
-            if kind == 'trunk':
-                central.get_trunk(resource_id)
-            else:
-                central.get_port(resource_id)
-        except t_exc.CentralNotFound:
-            return False
-        return True
 
 
 def plugin():

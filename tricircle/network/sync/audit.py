@@ -370,20 +370,16 @@ class Auditor(audit_services.ServicesAudit):
         """A pod's copy of a central group holds central's rules under their
         ids, and beside them only the IP rules standing for remote members."""
         fix = (constants.JOB_SEG_RULE_SETUP, sg_id)
-        top = _get(self.central.get_security_group, sg_id)
-        copy = _get(self.conns[pod_id].get_security_group, sg_id)
-        if top is None:
-            if copy is not None:
-                self._add(pod_id, 'security_group', sg_id, EXTRA,
-                          'central has no such group any more', fix)
+        pair = self._both(pod_id, 'security_group', 'group', sg_id,
+                          _get(self.central.get_security_group, sg_id),
+                          _get(self.conns[pod_id].get_security_group, sg_id),
+                          fix, fix)
+        if pair is None:
             return
-        if copy is None:
-            self._add(pod_id, 'security_group', sg_id, MISSING,
-                      'routed here but not in the pod', fix)
-            return
-        want = {r['id'] for r in top.security_group_rules
+        top, copy = pair
+        want = {r['id'] for r in top['security_group_rules']
                 if not r.get('remote_address_group_id')}
-        have = {r['id']: r for r in copy.security_group_rules}
+        have = {r['id']: r for r in copy['security_group_rules']}
         for rule_id in sorted(want - set(have)):
             self._add(pod_id, 'sg_rule', rule_id, MISSING,
                       'rule of group %s not in the pod' % sg_id, fix)

@@ -36,6 +36,22 @@ class ServicesAudit:
     """Mixed into the Auditor: expects its ``central``, ``conns``,
     ``pods``, ``_routings`` and ``_add``."""
 
+    def _both(self, pod_id, kind, noun, resource_id, top, copy, fix,
+              missing_fix):
+        """(central's, the pod's) copied resource as dicts, or None once a
+        row says that one of them is not there."""
+        if top is None:
+            if copy is not None:
+                self._add(pod_id, kind, resource_id, EXTRA,
+                          'central has no such %s any more' % noun, fix)
+            return None
+        if copy is None:
+            self._add(pod_id, kind, resource_id, MISSING,
+                      'routed here but not in the pod', missing_fix)
+            return None
+        return (top.to_dict(original_names=True),
+                copy.to_dict(original_names=True))
+
     def _qos_policies(self):
         for routing in self._routings(constants.RT_QOS_POLICY):
             self._qos_policy(routing['pod_id'], routing['top_id'])
@@ -44,20 +60,13 @@ class ServicesAudit:
         """A pod's copy of a central policy has central's attributes and
         exactly central's rules, under their ids, with their values."""
         fix = (constants.JOB_QOS_SYNC, policy_id)
-        top = get(self.central.get_qos_policy, policy_id)
-        copy = find(self.conns[pod_id].qos_policies, policy_id)
-        if top is None:
-            if copy is not None:
-                self._add(pod_id, 'qos_policy', policy_id, EXTRA,
-                          'central has no such policy any more', fix)
+        pair = self._both(pod_id, 'qos_policy', 'policy', policy_id,
+                          get(self.central.get_qos_policy, policy_id),
+                          find(self.conns[pod_id].qos_policies, policy_id),
+                          fix, (PULL, 'qos_policy', policy_id))
+        if pair is None:
             return
-        if copy is None:
-            self._add(pod_id, 'qos_policy', policy_id, MISSING,
-                      'routed here but not in the pod',
-                      (PULL, 'qos_policy', policy_id))
-            return
-        diff = qos_common.differences(top.to_dict(original_names=True),
-                                      copy.to_dict(original_names=True))
+        diff = qos_common.differences(*pair)
         for key, (have, want) in sorted(diff['policy'].items()):
             self._add(pod_id, 'qos_policy', policy_id, DIFFERENT,
                       'pod has %s=%s, central has %s=%s' % (
@@ -98,20 +107,13 @@ class ServicesAudit:
         """A pod's copy of a central trunk has central's attributes and
         subports; central shows the copy's settled status."""
         fix = (constants.JOB_TRUNK_SYNC, trunk_id)
-        top = get(self.central.get_trunk, trunk_id)
-        copy = find(self.conns[pod_id].trunks, trunk_id)
-        if top is None:
-            if copy is not None:
-                self._add(pod_id, 'trunk', trunk_id, EXTRA,
-                          'central has no such trunk any more', fix)
+        pair = self._both(pod_id, 'trunk', 'trunk', trunk_id,
+                          get(self.central.get_trunk, trunk_id),
+                          find(self.conns[pod_id].trunks, trunk_id),
+                          fix, (PULL, 'trunk', trunk_id))
+        if pair is None:
             return
-        if copy is None:
-            self._add(pod_id, 'trunk', trunk_id, MISSING,
-                      'routed here but not in the pod',
-                      (PULL, 'trunk', trunk_id))
-            return
-        top, copy = (top.to_dict(original_names=True),
-                     copy.to_dict(original_names=True))
+        top, copy = pair
         diff = trunks.differences(top, copy)
         for key, (have, want) in sorted(diff['trunk'].items()):
             self._add(pod_id, 'trunk', trunk_id, DIFFERENT,

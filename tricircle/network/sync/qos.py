@@ -15,7 +15,6 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.network import qos as qos_common
-from tricircle.network import regions
 from tricircle.network.sync import resources
 
 LOG = logging.getLogger(__name__)
@@ -32,12 +31,7 @@ def sync(policy_id):
 def policy_of(conn, policy_id):
     """A policy with its rules, None if absent (in a pod, a GET by id
     pulls central's policy if the pod lacks it)."""
-    try:
-        return conn.request('GET', '/qos/policies/%s' % policy_id)['policy']
-    except regions.PodRefused as e:
-        if e.status == 404:
-            return None
-        raise
+    return conn.get('qos/policies', policy_id, 'policy')
 
 
 def converge(conn, top):

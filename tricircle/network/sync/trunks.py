@@ -35,12 +35,7 @@ class StatusNotSettled(Exception):
 def trunk_of(conn, trunk_id):
     """A trunk, None if absent (in a pod, a GET by id copies central's
     trunk if the pod holds its parent and not the trunk yet)."""
-    try:
-        return conn.request('GET', '/trunks/%s' % trunk_id)['trunk']
-    except regions.PodRefused as e:
-        if e.status == 404:
-            return None
-        raise
+    return conn.get('trunks', trunk_id)
 
 
 def sync(trunk_id):
