@@ -53,7 +53,8 @@ def _changed(policy_id, why):
                      copies[0]['project_id'], 'QoS policy %s' % why)
 
 
-class TricircleCentralQosPlugin(qos_plugin.QoSPlugin):
+class TricircleCentralQosPlugin(qos_common.PortCheckMixin,
+                                qos_plugin.QoSPlugin):
     """Neutron's QoS plugin with the central driver loaded."""
 
     def __init__(self):

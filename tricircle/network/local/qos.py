@@ -47,7 +47,8 @@ class UnboundPortQosDriver(base.DriverBase):
                          supported_rules=qos_common.SUPPORTED_RULES)
 
 
-class TricircleLocalQosPlugin(qos_plugin.QoSPlugin):
+class TricircleLocalQosPlugin(qos_common.PortCheckMixin,
+                              qos_plugin.QoSPlugin):
     """Neutron's QoS plugin, pulling central's policies on first use."""
 
     def __init__(self):
