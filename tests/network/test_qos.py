@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from tests.conftest import eventually
 from tests.network import lifecycle as lc
 from tricircle.network import qos as qos_common
 
@@ -245,7 +246,9 @@ def test_deletes_reach_the_pods(cloud, topo):
         _ok(cloud.central, 'DELETE', '/qos/policies/%s' % policy['id'])
     for policy in (gold, silver):
         wait_not_held(cloud, policy['id'])
-        assert not cloud.routings(top_id=policy['id'])
+        # The job deletes the copies, then drops their routings.
+        eventually(lambda: not cloud.routings(top_id=policy['id']),
+                   'routings of QoS policy %s gone' % policy['id'])
     for region in BOTH:
         net = lc.find(cloud.pods[region], 'network', topo['net'])
         assert net['qos_policy_id'] is None

@@ -6,8 +6,12 @@ an AZ holding exactly one pod) already say where it will be. Central and
 XJob both decide with this, so they never disagree.
 """
 
+from oslo_config import cfg
+
 from tricircle.common import constants
 from tricircle.db import api as db_api
+from tricircle.network import exceptions as t_exc
+from tricircle.network import segments
 
 
 def hinted_pods(hints, pods=None):
@@ -42,3 +46,25 @@ def network_pods(network, pods=None):
     for pod in hinted_pods(network.get('availability_zone_hints'), pods):
         chosen.setdefault(pod['pod_id'], pod)
     return sorted(chosen.values(), key=lambda p: p['region_name'])
+
+
+def check_pod(network, pod, elsewhere):
+    """Raise unless central ``network`` may live in ``pod``: hints naming
+    other pods refuse it (400), and so does another pod holding it already
+    (``elsewhere``) when its segment cannot span pods (409). The local
+    plugin asks before it pulls a network, central before a trunk takes a
+    subport into its parent's pod."""
+    hints = network.get('availability_zone_hints') or []
+    if hints and not {pod['az_name'], pod['region_name']} & set(hints):
+        raise t_exc.NetworkNotInPod(net_id=network['id'], hints=hints,
+                                    region=pod['region_name'],
+                                    az=pod['az_name'])
+    if not elsewhere:
+        return
+    conf = cfg.CONF.tricircle
+    net_type = segments.network_type(network)
+    if net_type not in conf.cross_pod_network_types or not (
+            hints or conf.span_unhinted_networks):
+        raise t_exc.NetworkInAnotherPod(
+            net_id=network['id'], type=net_type,
+            types=', '.join(conf.cross_pod_network_types))

@@ -8,6 +8,7 @@ change, and brings the copy's status back to central: the pod whose agent
 wired the parent knows whether the trunk is ACTIVE.
 """
 
+from neutron_lib.api.definitions import portbindings
 from neutron_lib.services.trunk import constants as trunk_consts
 
 # A trunk's attributes central owns.
@@ -19,6 +20,15 @@ STATUSES = (trunk_consts.TRUNK_ACTIVE_STATUS, trunk_consts.TRUNK_DOWN_STATUS,
             trunk_consts.TRUNK_ERROR_STATUS)
 SUBPORT_OWNER = trunk_consts.TRUNK_SUBPORT_OWNER
 BUILD = trunk_consts.TRUNK_BUILD_STATUS
+
+
+def bound_host(port):
+    """The host a (parent) port is bound to, '' while no agent bound it."""
+    if port.get(portbindings.VIF_TYPE) in (
+            None, '', portbindings.VIF_TYPE_UNBOUND,
+            portbindings.VIF_TYPE_BINDING_FAILED):
+        return ''
+    return port.get(portbindings.HOST_ID) or ''
 
 
 def subport(sub):

@@ -33,11 +33,10 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.common import constants
+from tricircle.common import exceptions as t_common_exc
 from tricircle.db import api as db_api
 from tricircle.network.central import follow
-from tricircle.network import exceptions as t_exc
 from tricircle.network import placement
-from tricircle.network import segments
 from tricircle.network import trunks
 
 LOG = logging.getLogger(__name__)
@@ -88,10 +87,10 @@ def changed(trunk_id, parent_id, project_id, why):
 def parent_pod(parent_id):
     """The pod dict holding a port, or None."""
     routed = follow.routed(parent_id, constants.RT_PORT)
-    if not routed:
+    try:
+        return db_api.get_pod(None, routed[0]['pod_id']) if routed else None
+    except t_common_exc.PodNotFound:
         return None
-    return next((p for p in db_api.list_pods(None)
-                 if p['pod_id'] == routed[0]['pod_id']), None)
 
 
 def check_reach(context, parent_id, subports):
@@ -100,23 +99,12 @@ def check_reach(context, parent_id, subports):
     if pod is None:
         return  # checked when a pod takes the parent
     core = directory.get_plugin()
-    conf = cfg.CONF.tricircle
     for sub in subports:
         port = core.get_port(context.elevated(), sub['port_id'])
         net = core.get_network(context.elevated(), port['network_id'])
-        hints = net.get('availability_zone_hints') or []
-        if hints and not {pod['az_name'], pod['region_name']} & set(hints):
-            raise t_exc.NetworkNotInPod(net_id=net['id'], hints=hints,
-                                        region=pod['region_name'],
-                                        az=pod['az_name'])
         held = {p['pod_id'] for p in placement.network_pods(net)}
-        net_type = segments.network_type(net)
-        if held and pod['pod_id'] not in held and (
-                net_type not in conf.cross_pod_network_types or not (
-                    hints or conf.span_unhinted_networks)):
-            raise t_exc.NetworkInAnotherPod(
-                net_id=net['id'], type=net_type,
-                types=', '.join(conf.cross_pod_network_types))
+        placement.check_pod(net, pod, bool(held) and
+                            pod['pod_id'] not in held)
 
 
 class TricircleCentralTrunkPlugin(trunk_plugin.TrunkPlugin):

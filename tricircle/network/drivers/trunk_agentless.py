@@ -27,8 +27,6 @@ from tricircle.network import trunks
 LOG = logging.getLogger(__name__)
 
 NAME = 'tricircle_agentless'
-_UNBOUND = (portbindings.VIF_TYPE_UNBOUND,
-            portbindings.VIF_TYPE_BINDING_FAILED)
 
 
 class AgentlessTrunkDriver(trunk_base.DriverBase):
@@ -75,9 +73,7 @@ class AgentlessTrunkDriver(trunk_base.DriverBase):
             return
         core = directory.get_plugin()
         parent = core.get_port(admin, trunk.port_id)
-        host = parent.get(portbindings.HOST_ID) or ''
-        if not host or parent.get(portbindings.VIF_TYPE) in _UNBOUND:
-            host = ''
+        host = trunks.bound_host(parent)
         for sub in trunk.sub_ports:
             current = core.get_port(admin, sub.port_id)
             if current.get(portbindings.HOST_ID) == host and (

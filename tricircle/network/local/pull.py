@@ -21,7 +21,6 @@ from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from neutron_lib.plugins import utils as plugin_utils
 from oslo_concurrency import lockutils
-from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_utils import excutils
@@ -32,6 +31,7 @@ from tricircle.network import attributes
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import qos as local_qos
 from tricircle.network.local import trunk as local_trunk
+from tricircle.network import placement
 from tricircle.network import segments
 from tricircle.network import trunks
 from tricircle.network.sync import bridge
@@ -154,9 +154,9 @@ class PullMixin:
         """Central's record of a port this pod may take by id, or 404.
 
         Only a VM's port (no owner, ``compute:*``, or a trunk's subport)
-        that no other pod
-        holds: a router's, DHCP's or Tricircle's port reaches a pod
-        through its own path, and a port is in one pod at a time.
+        that no other pod holds: a router's, DHCP's or Tricircle's port
+        reaches a pod through its own path, and a port is in one pod at a
+        time.
         """
         try:
             top = self.central.get_port(port_id)
@@ -268,8 +268,7 @@ class PullMixin:
                     top = self.central.get_network(net_id)
                 except t_exc.CentralNotFound:
                     raise n_exc.NetworkNotFound(net_id=net_id)
-            self._check_zone(top)
-            self._check_span(top)
+            self._check_placement(top)
             body = dict(attributes.wanted('network', top), id=net_id,
                         project_id=top['project_id'])
             if 'router:external' in top:
@@ -407,31 +406,13 @@ class PullMixin:
             plugin.update_tags(context, collection, resource_id,
                                {'tags': top['tags']})
 
-    def _check_zone(self, top):
-        """A network hinted to some AZs or pods lives only there."""
-        hints = top.get('availability_zone_hints') or []
-        pod = self.admin.pod
-        if hints and not {pod['az_name'], pod['region_name']} & set(hints):
-            raise t_exc.NetworkNotInPod(net_id=top['id'], hints=hints,
-                                        region=pod['region_name'],
-                                        az=pod['az_name'])
-
-    def _check_span(self, top):
-        """Only a network whose segment reaches every pod (shared VLAN,
-        VxLAN) may live in a second pod; others stay where first used."""
-        elsewhere = [r for r in self.admin.routings(top['id'],
-                                                    constants.RT_NETWORK)
-                     if r['pod_id'] != self.admin.pod_id]
-        if not elsewhere:
-            return
-        conf = cfg.CONF.tricircle
-        net_type = segments.network_type(top)
-        hinted = bool(top.get('availability_zone_hints'))
-        if net_type not in conf.cross_pod_network_types or not (
-                hinted or conf.span_unhinted_networks):
-            raise t_exc.NetworkInAnotherPod(
-                net_id=top['id'], type=net_type,
-                types=', '.join(conf.cross_pod_network_types))
+    def _check_placement(self, top):
+        """A network hinted to some AZs or pods lives only there, and only
+        a network whose segment reaches every pod (shared VLAN, VxLAN) may
+        live in a second pod; others stay where first used."""
+        elsewhere = any(r['pod_id'] != self.admin.pod_id for r in
+                        self.admin.routings(top['id'], constants.RT_NETWORK))
+        placement.check_pod(top, self.admin.pod, elsewhere)
 
     def _queue_shadows(self, net_id, project_id):
         try:

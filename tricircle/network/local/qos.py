@@ -79,18 +79,12 @@ class TricircleLocalQosPlugin(qos_common.PortCheckMixin,
                 super().create_policy(admin, {'policy': body})
             except db_exc.DBDuplicateEntry:
                 return  # an API worker on another host pulled it first
-            try:
+            with self._core._undone_on_error('QoS policy', policy_id,
+                                             super().delete_policy, admin):
                 for rule in top.get('rules') or ():
                     self._copy_rule(admin, policy_id, rule)
                 self._core._record(policy_id, top['project_id'],
                                    constants.RT_QOS_POLICY)
-            except Exception:
-                LOG.warning('Pulling QoS policy %s into pod %s failed '
-                            'half-way; removing it so that the next request '
-                            'pulls it again', policy_id,
-                            self._core.region_name)
-                super().delete_policy(admin, policy_id)
-                raise
             LOG.info('Pulled central QoS policy %s (%d rules) into pod %s',
                      policy_id, len(top.get('rules') or ()),
                      self._core.region_name)

@@ -125,14 +125,9 @@ class TricircleLocalTrunkPlugin(trunk_plugin.TrunkPlugin):
         registry.publish(resources.TRUNK, events.AFTER_CREATE, self,
                          payload=events.DBEventPayload(
                              admin, resource_id=trunk.id, states=(trunk,)))
-        try:
+        with core._undone_on_error('trunk', top['id'], super().delete_trunk,
+                                   admin):
             core._record(top['id'], top['project_id'], constants.RT_TRUNK)
-        except Exception:
-            LOG.warning('Trunk %s copied into pod %s but not recorded; '
-                        'removing it so that the next request copies it '
-                        'again', top['id'], core.region_name)
-            super().delete_trunk(admin, top['id'])
-            raise
         LOG.info('Copied central trunk %s (parent %s, %d subports) into pod '
                  '%s', top['id'], top['port_id'], len(subports),
                  core.region_name)

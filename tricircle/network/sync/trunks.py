@@ -24,9 +24,6 @@ from tricircle.network import trunks
 
 LOG = logging.getLogger(__name__)
 
-_UNBOUND = (portbindings.VIF_TYPE_UNBOUND,
-            portbindings.VIF_TYPE_BINDING_FAILED, None, '')
-
 
 class StatusNotSettled(Exception):
     """The pod's agent has not finished wiring the trunk."""
@@ -114,7 +111,7 @@ def _settled_status(conn, here):
             here['id'], conn.region))
     if status == trunk_consts.TRUNK_DOWN_STATUS:
         parent = conn.request('GET', '/ports/%s' % here['port_id'])['port']
-        if parent.get(portbindings.VIF_TYPE) not in _UNBOUND:
+        if trunks.bound_host(parent):
             raise StatusNotSettled(
                 'trunk %s in pod %s is DOWN while its parent is bound to %s'
                 ': its agent has not wired it yet' % (
