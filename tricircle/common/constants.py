@@ -19,11 +19,17 @@ RT_SHADOW_PORT = 'shadow_port'
 RT_GATEWAY_PORT = 'gateway_port'
 RT_QOS_POLICY = 'qos_policy'
 RT_TRUNK = 'trunk'
+# A service function chain and its pieces (tricircle.network.sfc).
+RT_PORT_CHAIN = 'port_chain'
+RT_PORT_PAIR_GROUP = 'port_pair_group'
+RT_PORT_PAIR = 'port_pair'
+RT_FLOW_CLASSIFIER = 'flow_classifier'
 
 RESOURCE_TYPES = (
     RT_NETWORK, RT_SUBNET, RT_PORT, RT_ROUTER, RT_SG, RT_FIP,
     RT_BRIDGE_NETWORK, RT_BRIDGE_SUBNET, RT_BRIDGE_PORT, RT_SHADOW_PORT,
-    RT_GATEWAY_PORT, RT_QOS_POLICY, RT_TRUNK,
+    RT_GATEWAY_PORT, RT_QOS_POLICY, RT_TRUNK, RT_PORT_CHAIN,
+    RT_PORT_PAIR_GROUP, RT_PORT_PAIR, RT_FLOW_CLASSIFIER,
 )
 
 # XJob job types.
@@ -39,6 +45,9 @@ JOB_QOS_SYNC = 'qos_sync'
 # A central trunk or its subports changed, or it went; its pod's status
 # comes back.
 JOB_TRUNK_SYNC = 'trunk_sync'
+# A central port chain, one of its pieces or the binding of one of its
+# ports changed, or it went: the pods holding its ports follow.
+JOB_SFC_SYNC = 'sfc_sync'
 
 # Asynchronous job states.
 JS_NEW = 'NEW'

@@ -70,3 +70,9 @@ def from_response(status, body_message):
     if status >= 500:
         return CentralFailed(status=status, msg=body_message)
     return CentralError(status=status, msg=body_message)
+
+
+class ChainLayoutNotSupported(n_exc.BadRequest):
+    message = ('%(what)s: %(reason)s. Tricircle chains the ports of one '
+               'network, which is VxLAN (it reaches every pod) or hinted '
+               'to a single pod.')

@@ -147,6 +147,15 @@ LOCAL_QOS_PLUGIN = 'tricircle.network.local.qos.TricircleLocalQosPlugin'
 CENTRAL_TRUNK_PLUGIN = (
     'tricircle.network.central.trunk.TricircleCentralTrunkPlugin')
 LOCAL_TRUNK_PLUGIN = 'tricircle.network.local.trunk.TricircleLocalTrunkPlugin'
+# networking-sfc's two plugins, each side's; their drivers stay
+# networking-sfc's default, ``dummy`` (the pods' agentless ports have no
+# OVS agent to program).
+CENTRAL_SFC_PLUGINS = (
+    'tricircle.network.central.sfc.TricircleCentralSfcPlugin',
+    'tricircle.network.central.sfc.TricircleCentralFlowClassifierPlugin')
+LOCAL_SFC_PLUGINS = (
+    'tricircle.network.local.sfc.TricircleLocalSfcPlugin',
+    'tricircle.network.local.sfc.TricircleLocalFlowClassifierPlugin')
 # Networks and ports carry qos_policy_id (central owns it).
 TRICIRCLE_EXTENSION_DRIVERS = 'port_security,qos'
 
@@ -162,7 +171,8 @@ def tricircle_plugins(region_name, az_name, layout):
         return {'core_plugin': CENTRAL_PLUGIN,
                 'service_plugins': ','.join((CENTRAL_L3_PLUGIN,
                                              CENTRAL_QOS_PLUGIN,
-                                             CENTRAL_TRUNK_PLUGIN)),
+                                             CENTRAL_TRUNK_PLUGIN) +
+                                            CENTRAL_SFC_PLUGINS),
                 'extra': {
                     # Central wires nothing: no DHCP agent to tell.
                     'DEFAULT': {'dhcp_agent_notification': 'False'},
@@ -185,7 +195,8 @@ def tricircle_plugins(region_name, az_name, layout):
                 }}
     return {'core_plugin': LOCAL_PLUGIN,
             'service_plugins': ','.join((LOCAL_L3_PLUGIN, LOCAL_QOS_PLUGIN,
-                                         LOCAL_TRUNK_PLUGIN)),
+                                         LOCAL_TRUNK_PLUGIN) +
+                                        LOCAL_SFC_PLUGINS),
             'extra': {
                 'tricircle': {'region_name': region_name},
                 'ml2': {'extension_drivers': TRICIRCLE_EXTENSION_DRIVERS},

@@ -432,7 +432,11 @@ def revisions(url):
 
 def _neutron_steps(database, region, fresh):
     if database['backend'] == 'postgresql' and fresh:
-        return [('upgrade', PG_BEFORE_BROKEN), ('stamp', PG_BROKEN_REVISION),
+        # Revisions are Neutron's own: the subprojects (networking-sfc)
+        # come with the last step.
+        neutron = ('--subproject', 'neutron')
+        return [neutron + ('upgrade', PG_BEFORE_BROKEN),
+                neutron + ('stamp', PG_BROKEN_REVISION),
                 ('upgrade', 'heads')]
     return [('upgrade', 'heads')]
 

@@ -80,6 +80,7 @@ def create_sqlite_schema(url):
     """Create every table of Neutron's head models and the rows Neutron's
     migrations insert into a fresh database (idempotent)."""
     import sqlalchemy as sa
+    from networking_sfc.db import sfc_db  # noqa: F401 - SFC's models
     from neutron.db.migration.models import head  # noqa: F401 - models
     from neutron_lib.db import model_base
     engine = sa.create_engine(url)

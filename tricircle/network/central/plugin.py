@@ -19,6 +19,7 @@ from neutron_lib.callbacks import resources
 from neutron_lib.db import api as n_db_api
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import directory
 from neutron_lib.plugins import utils as plugin_utils
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -279,7 +280,19 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         self._check_bridge_write(context, network_id=old['network_id'])
         result = super().update_port(context, id, port)
         self._follow('port', old, result)
+        if old.get('binding:host_id') != result.get('binding:host_id'):
+            self._port_moved(context, id, result.get('binding:host_id'))
         return result
+
+    @staticmethod
+    def _port_moved(context, port_id, host):
+        """A pod bound, moved or unbound a port: the port chains naming
+        it may now belong in other pods."""
+        if directory.get_plugin('sfc') is None:
+            return
+        from tricircle.network.central import sfc
+        sfc.port_changed(context, port_id, 'bound to %s' % host
+                         if host else 'unbound')
 
     def delete_port(self, context, id, l3_port_check=True):
         if not context.is_admin:

@@ -204,6 +204,12 @@ class CentralClient:
         return self.api.request('GET', '/qos/policies/%s' % policy_id)[
             'policy']
 
+    def get_resource(self, collection, resource_id, key):
+        """One resource of central's, e.g. an SFC piece
+        (tricircle.network.local.sfc)."""
+        return self.api.request('GET', '/%s/%s' % (collection, resource_id))[
+            key]
+
     def get_trunk(self, trunk_id):
         """A trunk with its subports (tricircle.network.local.trunk)."""
         return self.api.request('GET', '/trunks/%s' % trunk_id)['trunk']

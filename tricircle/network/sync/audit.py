@@ -5,11 +5,12 @@ would plan it (``router_sync.Plan``) and every network, subnet, port and
 VxLAN shadow port is compared with the routings, attribute by attribute
 for what central owns (tricircle.network.attributes); what differs comes
 back as ``Drift`` rows, and so does every pod's copy of a QoS policy, rule
-by rule, and of a trunk, subport by subport (audit_services). ``fix``
-turns rows into the jobs that converge them (router_setup,
-shadow_port_setup, seg_rule_setup, network_sync, subnet_sync, port_sync,
-qos_sync, trunk_sync) and re-pulls networks, subnets, QoS policies and
-trunks a pod lost (a GET in the pod materialises them again). A pod
+by rule, of a trunk, subport by subport, and of a port chain, piece by
+piece (audit_services). ``fix`` turns rows into the jobs that converge
+them (router_setup, shadow_port_setup, seg_rule_setup, network_sync,
+subnet_sync, port_sync, qos_sync, trunk_sync, sfc_sync) and re-pulls
+networks, subnets, QoS policies and trunks a pod lost (a GET in the pod
+materialises them again). A pod
 resource on a central network with no central twin is *adopted* (a
 routing is recorded for it) so that its sync job deletes it. A drift no
 job can decide, such as a central port whose pod twin is gone, is
@@ -89,6 +90,7 @@ class Auditor(audit_services.ServicesAudit):
         self._security_groups()
         self._qos_policies()
         self._trunks()
+        self._port_chains()
         return self.rows
 
     # -- routers ---------------------------------------------------------

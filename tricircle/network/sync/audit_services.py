@@ -1,12 +1,17 @@
 """The audit of the Neutron services central copies into pods: QoS
-policies rule by rule, trunks subport by subport (tricircle.network.sync.
-audit runs these beside routers, networks, ports and security groups)."""
+policies rule by rule, trunks subport by subport, port chains piece by
+piece (tricircle.network.sync.audit runs these beside routers, networks,
+ports and security groups)."""
 
 import openstack.exceptions as os_exc
 
 from tricircle.common import constants
 from tricircle.db import api as db_api
 from tricircle.network import qos as qos_common
+from tricircle.network import regions
+from tricircle.network import sfc
+from tricircle.network.sync import resources
+from tricircle.network.sync import sfc as sfc_sync
 from tricircle.network import trunks
 
 # The audit's words and look-ups, shared with tricircle.network.sync.audit
@@ -134,3 +139,59 @@ class ServicesAudit:
             self._add(pod_id, 'trunk', trunk_id, DIFFERENT,
                       'pod has status=%s, central has status=%s' % (
                           copy['status'], top['status']), fix)
+
+    def _port_chains(self):
+        central = resources.central()
+        query = '/sfc/port_chains?fields=id'
+        if self.project_id:
+            query += '&project_id=%s' % self.project_id
+        try:
+            chains = central.request('GET', query)['port_chains']
+        except regions.PodRefused as e:
+            if e.status != 404:
+                raise
+            chains = []  # central runs no SFC
+        chain_ids = {c['id'] for c in chains} | {
+            r['top_id'] for r in self._routings(constants.RT_PORT_CHAIN)}
+        for chain_id in sorted(chain_ids):
+            self._port_chain(central, chain_id)
+
+    def _port_chain(self, central, chain_id):
+        """The pods holding a port of a central chain hold the chain,
+        each piece under central's id with central's attributes; no other
+        pod holds it."""
+        fix = (constants.JOB_SFC_SYNC, chain_id)
+        top = sfc.tree(central, chain_id)
+        wanted = sfc_sync.holders(top) if top is not None else set()
+        held = {r['pod_id'] for r in db_api.list_routings(None, {
+            'top_id': chain_id, 'resource_type': constants.RT_PORT_CHAIN})}
+        for pod_id in sorted((wanted | held) & set(self.pods)):
+            here = sfc.tree(regions.rest(self.pods[pod_id]), chain_id)
+            if pod_id not in wanted:
+                if here is not None:
+                    self._add(pod_id, sfc.CHAIN, chain_id, EXTRA,
+                              'central has no such port chain any more'
+                              if top is None else
+                              'no port of the chain is in the pod', fix)
+            elif here is None:
+                self._add(pod_id, sfc.CHAIN, chain_id, MISSING,
+                          'a port of the chain is in the pod, the chain '
+                          'is not', fix)
+            else:
+                self._chain_pieces(pod_id, chain_id, top, here, fix)
+
+    def _chain_pieces(self, pod_id, chain_id, top, here, fix):
+        for kind, found in sorted(sfc.differences(top, here).items()):
+            noun = kind.replace('_', ' ')
+            for rid in found['missing']:
+                self._add(pod_id, kind, rid, MISSING, '%s of port chain %s '
+                          'not in the pod' % (noun, chain_id), fix)
+            for rid, attrs in sorted(found['different'].items()):
+                for key in attrs:
+                    self._add(pod_id, kind, rid, DIFFERENT,
+                              'pod has %s=%s, central has %s=%s' % (
+                                  key, show(here[kind][rid].get(key)), key,
+                                  show(top[kind][rid].get(key))), fix)
+            for rid in found['extra']:
+                self._add(pod_id, kind, rid, EXTRA, '%s that central\'s '
+                          'port chain %s lacks' % (noun, chain_id), fix)

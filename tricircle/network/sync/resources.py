@@ -72,8 +72,13 @@ def each_copy(resource_id, resource_type, top, update, delete):
             return e
 
     outcome = regions.each_pod(copies, one)
-    done = {pods[copies[rid]['pod_id']]['region_name']: result
-            for rid, result in outcome.items()}
+    return settled({pods[copies[rid]['pod_id']]['region_name']: result
+                    for rid, result in outcome.items()})
+
+
+def settled(done):
+    """``done`` (``{region: what was done, or the exception}``) back, or
+    SyncFailed naming every pod that refused."""
     failed = {region: e for region, e in done.items()
               if isinstance(e, Exception)}
     if failed:

@@ -55,7 +55,7 @@ class CreateJob(command.ShowOne):
         parser.add_argument('--type', metavar='<type>', required=True,
                             help='Job type: router_setup, network_sync, '
                                  'subnet_sync, port_sync, qos_sync, '
-                                 'trunk_sync, seg_rule_setup, '
+                                 'trunk_sync, sfc_sync, seg_rule_setup, '
                                  'shadow_port_setup, audit, noop, ...')
         parser.add_argument('--resource-id', metavar='<resource-id>',
                             required=True,

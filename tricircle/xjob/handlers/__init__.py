@@ -97,6 +97,10 @@ JOB_TYPES = {
     # resource: a central trunk; its pod's copy follows, its status back.
     'trunk_sync': JobType('tricircle.xjob.handlers.trunk.sync',
                           resource_id=uuid_resource_id),
+    # resource: a central port chain; the pods holding its ports hold it,
+    # pieces and all.
+    'sfc_sync': JobType('tricircle.xjob.handlers.sfc.sync',
+                        resource_id=uuid_resource_id),
     # resource: a project id, or 'all'; compares and queues the fixes.
     'audit': JobType('tricircle.xjob.handlers.audit.run'),
 }
