@@ -81,6 +81,19 @@ def wait_same(cloud, kind, resource_id, regions, keys, timeout=TIMEOUT):
         time.sleep(0.2)
 
 
+def wait_no_drift(drift, what, timeout=TIMEOUT):
+    """Until ``drift()`` comes back empty; fails naming ``what`` and the
+    last drift seen."""
+    deadline = time.time() + timeout
+    while True:
+        wrong = drift()
+        if not wrong:
+            return
+        if time.time() > deadline:
+            pytest.fail('%s differs from central: %s' % (what, wrong))
+        time.sleep(0.2)
+
+
 def wait_gone(cloud, kind, resource_id, regions, timeout=TIMEOUT):
     deadline = time.time() + timeout
     while True:
@@ -113,10 +126,25 @@ def wait_job(cloud, job_type, resource_id, status, timeout=TIMEOUT):
         time.sleep(0.2)
 
 
-def redo(cloud, job_id):
-    """Run a FAIL job now; a 409 means it is already due or running."""
+def redo(cloud, job_id, timeout=TIMEOUT):
+    """Run a FAIL job now (a 409 means it is already due or running), and
+    return once no job of its type and resource is left to run: a run still to
+    come would otherwise undo what the next test does behind central's
+    back (XJob's own retry may have run the job just before the redo)."""
     resp = cloud.admin.put('/v1.0/jobs/%s' % job_id, raise_exc=False)
     assert resp.status_code in (200, 409), resp.text
+    job = cloud.admin.get('/v1.0/jobs/%s' % job_id).json()['job']
+    resource_id = job['resource_id']
+    deadline = time.time() + timeout
+    while True:
+        jobs = [j for j in jobs_of(cloud, resource_id)
+                if j['type'] == job['type']]
+        if all(j['status'] == 'SUCCESS' for j in jobs):
+            return
+        if time.time() > deadline:
+            pytest.fail('jobs of %s not done after the redo: %s' % (
+                resource_id, jobs))
+        time.sleep(0.2)
 
 
 def sandbox_cli(cloud, verb, region):

@@ -61,16 +61,9 @@ def drift(cloud, policy_id, regions):
     return wrong
 
 
-def wait_in_step(cloud, policy_id, regions=BOTH, timeout=lc.TIMEOUT):
-    deadline = time.time() + timeout
-    while True:
-        wrong = drift(cloud, policy_id, regions)
-        if not wrong:
-            return
-        if time.time() > deadline:
-            pytest.fail('QoS policy %s differs from central: %s'
-                        % (policy_id, wrong))
-        time.sleep(0.2)
+def wait_in_step(cloud, policy_id, regions=BOTH):
+    lc.wait_no_drift(lambda: drift(cloud, policy_id, regions),
+                     'QoS policy %s' % policy_id)
 
 
 def wait_not_held(cloud, policy_id, regions=BOTH, timeout=lc.TIMEOUT):

@@ -52,16 +52,9 @@ def drift(cloud, chain_id, regions):
     return wrong
 
 
-def wait_in_step(cloud, chain_id, regions=BOTH, timeout=lc.TIMEOUT):
-    deadline = time.time() + timeout
-    while True:
-        wrong = drift(cloud, chain_id, regions)
-        if not wrong:
-            return
-        if time.time() > deadline:
-            pytest.fail('port chain %s differs from central: %s'
-                        % (chain_id, wrong))
-        time.sleep(0.3)
+def wait_in_step(cloud, chain_id, regions=BOTH):
+    lc.wait_no_drift(lambda: drift(cloud, chain_id, regions),
+                     'port chain %s' % chain_id)
 
 
 def held(cloud, region, kind, ids):

@@ -223,7 +223,12 @@ class SecurityGroupMixin:
         central_ids = {r['id'] for r in top['security_group_rules']}
         for rule in sg['security_group_rules']:
             if rule['id'] not in central_ids:
-                super().delete_security_group_rule(admin, rule['id'])
+                try:
+                    super().delete_security_group_rule(admin, rule['id'])
+                except ext_sg.SecurityGroupRuleNotFound:
+                    # seg_rule_setup, queued once the routing was stored,
+                    # removed it first: gone either way.
+                    pass
         return sg
 
     def _copy_central_rule(self, context, top):
