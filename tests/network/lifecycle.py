@@ -128,9 +128,10 @@ def wait_job(cloud, job_type, resource_id, status, timeout=TIMEOUT):
 
 def redo(cloud, job_id, timeout=TIMEOUT):
     """Run a FAIL job now (a 409 means it is already due or running), and
-    return once no job of its type and resource is left to run: a run still to
-    come would otherwise undo what the next test does behind central's
-    back (XJob's own retry may have run the job just before the redo)."""
+    return once no job of its type and resource is left to run: a run
+    still to come would otherwise undo what the next test does behind
+    central's back (XJob's own retry may have run the job just before the
+    redo)."""
     resp = cloud.admin.put('/v1.0/jobs/%s' % job_id, raise_exc=False)
     assert resp.status_code in (200, 409), resp.text
     job = cloud.admin.get('/v1.0/jobs/%s' % job_id).json()['job']
@@ -139,7 +140,11 @@ def redo(cloud, job_id, timeout=TIMEOUT):
     while True:
         jobs = [j for j in jobs_of(cloud, resource_id)
                 if j['type'] == job['type']]
-        if all(j['status'] == 'SUCCESS' for j in jobs):
+        # Pending: to run, running, or failed with a retry to come (a
+        # failed run superseded by a newer job has none).
+        if not any(j['status'] in ('NEW', 'RUNNING') or (
+                j['status'] == 'FAIL' and j['next_attempt_at'])
+                for j in jobs):
             return
         if time.time() > deadline:
             pytest.fail('jobs of %s not done after the redo: %s' % (
