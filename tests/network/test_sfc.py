@@ -201,6 +201,14 @@ def test_bad_input_is_refused(cloud, topo):
     code, _answer = lc.request(pod_tenant, 'DELETE',
                                sfc.path(sfc.CHAIN, topo['chain']))
     assert code == 400
+    # A port of a pair or classifier cannot go, on central or in the pod
+    # holding it (networking-sfc's foreign key would make it a 500); the
+    # port is bound to a VM, which only an admin may take it from.
+    for conn in (cloud.central, cloud.pods['Pod1']):
+        code, answer = lc.request(conn, 'DELETE',
+                                  '/ports/%s' % topo['src']['id'])
+        assert code == 409, answer
+        assert topo['fc1'] in answer['NeutronError']['message']
     wait_in_step(cloud, topo['chain'])
 
 

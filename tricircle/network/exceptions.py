@@ -76,3 +76,8 @@ class ChainLayoutNotSupported(n_exc.BadRequest):
     message = ('%(what)s: %(reason)s. Tricircle chains the ports of one '
                'network, which is VxLAN (it reaches every pod) or hinted '
                'to a single pod.')
+
+
+class PortUsedByServiceChain(n_exc.InUse):
+    message = ('Port %(port_id)s is a port of %(users)s; delete or change '
+               'those first.')

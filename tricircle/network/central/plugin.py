@@ -34,6 +34,7 @@ from tricircle.network.central import origin
 from tricircle.network import placement
 from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
+from tricircle.network import sfc
 from tricircle.network.sync import bridge
 
 LOG = logging.getLogger(__name__)
@@ -290,11 +291,12 @@ class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
         it may now belong in other pods."""
         if directory.get_plugin('sfc') is None:
             return
-        from tricircle.network.central import sfc
-        sfc.port_changed(context, port_id, 'bound to %s' % host
-                         if host else 'unbound')
+        from tricircle.network.central import sfc as central_sfc
+        central_sfc.port_changed(context, port_id, 'bound to %s' % host
+                                 if host else 'unbound')
 
     def delete_port(self, context, id, l3_port_check=True):
+        sfc.check_port_free(context, id)
         if not context.is_admin:
             self._check_bridge_write(context, network_id=super().get_port(
                 context, id)['network_id'])

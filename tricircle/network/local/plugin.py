@@ -25,6 +25,7 @@ from tricircle.network.local import central_client
 from tricircle.network.local import pull
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import sg as local_sg
+from tricircle.network import sfc
 from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
 
@@ -326,6 +327,7 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             self._pullable_port(context, id)
             self.central.delete_port(id)
             return
+        sfc.check_port_free(context, id)
         self._deleting.add(id)
         try:
             super().delete_port(context, id, l3_port_check=l3_port_check)
