@@ -152,6 +152,21 @@ def redo(cloud, job_id, timeout=TIMEOUT):
         time.sleep(0.2)
 
 
+def audit(cloud, tricircle_cli, project, *args):
+    """``tricircle audit --project PROJECT ARGS`` on the sandbox."""
+    return tricircle_cli('audit', '--dir', cloud.state['dir'], '--project',
+                         project, *args)
+
+
+def wait_audit_clean(cloud, tricircle_cli, project, timeout=TIMEOUT):
+    """Until the audit of ``project`` finds nothing (the jobs ``--fix``
+    queued have run)."""
+    deadline = time.time() + timeout
+    while audit(cloud, tricircle_cli, project).returncode != 0:
+        assert time.time() < deadline, 'audit not clean after --fix'
+        time.sleep(0.5)
+
+
 def sandbox_cli(cloud, verb, region):
     done = run_tricircle('sandbox', verb, '--dir', cloud.state['dir'],
                          region)

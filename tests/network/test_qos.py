@@ -211,23 +211,17 @@ def test_audit_finds_and_fixes_rule_drift(cloud, topo, tricircle_cli):
     _ok(cloud.pods['Pod2'], 'DELETE', qos_common.rule_path(gold['id'], gone))
     _ok(cloud.pods['Pod1'], 'PUT', qos_common.rule_path(gold['id'], changed),
         {'bandwidth_limit_rule': {'max_kbps': 30001}})
-    found = tricircle_cli('audit', '--dir', cloud.state['dir'],
-                          '--project', PROJECT)
+    found = lc.audit(cloud, tricircle_cli, PROJECT)
     assert found.returncode == 1, found.stdout
     lines = found.stdout.splitlines()
     assert any(gone['id'] in line and 'not in the pod' in line and
                'Pod2' in line for line in lines), found.stdout
     assert any(changed['id'] in line and 'pod has' in line and
                'Pod1' in line for line in lines), found.stdout
-    fixed = tricircle_cli('audit', '--dir', cloud.state['dir'],
-                          '--project', PROJECT, '--fix')
+    fixed = lc.audit(cloud, tricircle_cli, PROJECT, '--fix')
     assert fixed.returncode == 0, fixed.stdout
     wait_in_step(cloud, gold['id'])
-    deadline = time.time() + lc.TIMEOUT
-    while tricircle_cli('audit', '--dir', cloud.state['dir'], '--project',
-                        PROJECT).returncode != 0:
-        assert time.time() < deadline, 'audit not clean after --fix'
-        time.sleep(0.5)
+    lc.wait_audit_clean(cloud, tricircle_cli, PROJECT)
 
 
 def test_deletes_reach_the_pods(cloud, topo):

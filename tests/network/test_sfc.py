@@ -9,8 +9,6 @@ destination are VMs of Pod1, the service functions VMs of Pod2 (their
 ports made on central, bound through the pods as Nova binds them).
 """
 
-import time
-
 import pytest
 
 from tests.conftest import eventually
@@ -232,8 +230,7 @@ def test_audit_finds_and_fixes_piece_drift(cloud, topo, tricircle_cli):
     _ok(cloud.pods['Pod2'], 'DELETE', sfc.path('port_pair', pp1))
     _ok(cloud.pods['Pod1'], 'PUT', sfc.path('flow_classifier', fc1),
         {'flow_classifier': {'name': 'drifted'}})
-    found = tricircle_cli('audit', '--dir', cloud.state['dir'],
-                          '--project', PROJECT)
+    found = lc.audit(cloud, tricircle_cli, PROJECT)
     assert found.returncode == 1, found.stdout
     lines = found.stdout.splitlines()
     assert any(pp1 in line and 'not in the pod' in line and 'Pod2' in line
@@ -242,15 +239,10 @@ def test_audit_finds_and_fixes_piece_drift(cloud, topo, tricircle_cli):
                'Pod2' in line for line in lines), found.stdout
     assert any(fc1 in line and 'name=drifted' in line and 'Pod1' in line
                for line in lines), found.stdout
-    fixed = tricircle_cli('audit', '--dir', cloud.state['dir'],
-                          '--project', PROJECT, '--fix')
+    fixed = lc.audit(cloud, tricircle_cli, PROJECT, '--fix')
     assert fixed.returncode == 0, fixed.stdout
     wait_in_step(cloud, chain_id)
-    deadline = time.time() + lc.TIMEOUT
-    while tricircle_cli('audit', '--dir', cloud.state['dir'], '--project',
-                        PROJECT).returncode != 0:
-        assert time.time() < deadline, 'audit not clean after --fix'
-        time.sleep(0.5)
+    lc.wait_audit_clean(cloud, tricircle_cli, PROJECT)
 
 
 def test_deletes_reach_the_pods(cloud, topo):

@@ -59,6 +59,17 @@ class NetworkInAnotherPod(n_exc.Conflict):
                'pods only if span_unhinted_networks is set)')
 
 
+class ChainLayoutNotSupported(n_exc.BadRequest):
+    message = ('%(what)s: %(reason)s. Tricircle chains the ports of one '
+               'network, which is VxLAN (it reaches every pod) or hinted '
+               'to a single pod.')
+
+
+class PortUsedByServiceChain(n_exc.InUse):
+    message = ('Port %(port_id)s is a port of %(users)s; delete or change '
+               'those first.')
+
+
 def from_response(status, body_message):
     """The neutron-lib exception matching central's HTTP status."""
     if status == 400:
@@ -70,14 +81,3 @@ def from_response(status, body_message):
     if status >= 500:
         return CentralFailed(status=status, msg=body_message)
     return CentralError(status=status, msg=body_message)
-
-
-class ChainLayoutNotSupported(n_exc.BadRequest):
-    message = ('%(what)s: %(reason)s. Tricircle chains the ports of one '
-               'network, which is VxLAN (it reaches every pod) or hinted '
-               'to a single pod.')
-
-
-class PortUsedByServiceChain(n_exc.InUse):
-    message = ('Port %(port_id)s is a port of %(users)s; delete or change '
-               'those first.')
