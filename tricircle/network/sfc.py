@@ -64,6 +64,21 @@ def with_sfc_extensions():
         list(networking_sfc.extensions.__path__))
 
 
+def port_users(session, port_id):
+    """(port pairs, flow classifiers) naming a port: networking-sfc's
+    rows, which central and the pods both look up."""
+    from networking_sfc.db import flowclassifier_db as fc_db
+    from networking_sfc.db import sfc_db
+    import sqlalchemy as sa
+    pairs = session.query(sfc_db.PortPair).filter(sa.or_(
+        sfc_db.PortPair.ingress == port_id,
+        sfc_db.PortPair.egress == port_id)).all()
+    fcs = session.query(fc_db.FlowClassifier).filter(sa.or_(
+        fc_db.FlowClassifier.logical_source_port == port_id,
+        fc_db.FlowClassifier.logical_destination_port == port_id)).all()
+    return pairs, fcs
+
+
 def check_port_free(context, port_id):
     """409 for the delete of a port that a port pair or flow classifier
     of this Neutron names (networking-sfc's tables hold a foreign key to
@@ -71,25 +86,17 @@ def check_port_free(context, port_id):
     from neutron_lib.plugins import directory
     if directory.get_plugin('sfc') is None:
         return
-    from networking_sfc.db import flowclassifier_db as fc_db
-    from networking_sfc.db import sfc_db
     from neutron_lib.db import api as db_api
-    import sqlalchemy as sa
 
     from tricircle.network import exceptions as t_exc
     admin = context.elevated()
     with db_api.CONTEXT_READER.using(admin):
-        pairs = [r.id for r in admin.session.query(sfc_db.PortPair.id).filter(
-            sa.or_(sfc_db.PortPair.ingress == port_id,
-                   sfc_db.PortPair.egress == port_id))]
-        fcs = [r.id for r in admin.session.query(
-            fc_db.FlowClassifier.id).filter(sa.or_(
-                fc_db.FlowClassifier.logical_source_port == port_id,
-                fc_db.FlowClassifier.logical_destination_port == port_id))]
-    if pairs or fcs:
-        raise t_exc.PortUsedByServiceChain(port_id=port_id, users=', '.join(
-            ['port pair %s' % i for i in pairs] +
-            ['flow classifier %s' % i for i in fcs]))
+        pairs, fcs = port_users(admin.session, port_id)
+        users = (['port pair %s' % p.id for p in pairs] +
+                 ['flow classifier %s' % f.id for f in fcs])
+    if users:
+        raise t_exc.PortUsedByServiceChain(port_id=port_id,
+                                           users=', '.join(users))
 
 
 def body(kind, resource):

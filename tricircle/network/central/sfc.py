@@ -21,7 +21,6 @@ from networking_sfc.services.sfc import plugin as sfc_plugin
 from neutron_lib.db import api as db_api
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
-import sqlalchemy as sa
 
 from tricircle.common import constants
 from tricircle.network.central import follow
@@ -29,10 +28,12 @@ from tricircle.network import exceptions as t_exc
 from tricircle.network import placement
 from tricircle.network import segments
 from tricircle.network import sfc
+from tricircle.network.sync import shadow_ports
 
 LOG = logging.getLogger(__name__)
 
-SPANNING_TYPE = 'vxlan'
+# The type that reaches every pod with shadows of the same ids.
+SPANNING_TYPE = shadow_ports.VXLAN
 
 
 # -- which chain -----------------------------------------------------------
@@ -55,15 +56,10 @@ def chains_of_classifiers(session, fc_ids):
 
 def chains_of_port(session, port_id):
     """The chains naming a port, as a pair's or a classifier's."""
-    groups = {p.portpairgroup_id for p in session.query(
-        sfc_db.PortPair).filter(sa.or_(
-            sfc_db.PortPair.ingress == port_id,
-            sfc_db.PortPair.egress == port_id)) if p.portpairgroup_id}
-    fcs = {f.id for f in session.query(fc_db.FlowClassifier).filter(sa.or_(
-        fc_db.FlowClassifier.logical_source_port == port_id,
-        fc_db.FlowClassifier.logical_destination_port == port_id))}
+    pairs, fcs = sfc.port_users(session, port_id)
+    groups = {p.portpairgroup_id for p in pairs if p.portpairgroup_id}
     return chains_of_groups(session, groups) | chains_of_classifiers(
-        session, fcs)
+        session, [f.id for f in fcs])
 
 
 def changed(context, chain_ids, why):
