@@ -85,3 +85,22 @@ DEVICE_OWNER_FLOATINGIP = 'network:floatingip'
 # routing itself (tricircle.network.central.origin).
 POD_HEADER = 'X-Tricircle-Pod'
 ROUTED_HEADER = 'X-Tricircle-Routed'
+
+# Neutron API attributes and values that XJob, the audit and the CLI read,
+# spelled out like the device owners above: the modules those processes
+# load would otherwise import neutron_lib's API definitions, about a
+# second of CPU in each process (tests/common/test_constants.py holds
+# them to neutron_lib's).
+NETWORK_TYPE = 'provider:network_type'
+PHYSICAL_NETWORK = 'provider:physical_network'
+SEGMENTATION_ID = 'provider:segmentation_id'
+HOST_ID = 'binding:host_id'
+VIF_TYPE = 'binding:vif_type'
+VIF_TYPE_UNBOUND = 'unbound'
+VIF_TYPE_BINDING_FAILED = 'binding_failed'
+TRUNK_ACTIVE = 'ACTIVE'
+TRUNK_DOWN = 'DOWN'
+TRUNK_BUILD = 'BUILD'
+TRUNK_DEGRADED = 'DEGRADED'
+TRUNK_ERROR = 'ERROR'
+DEVICE_OWNER_TRUNK_SUBPORT = 'trunk:subport'

@@ -5,7 +5,7 @@ attributes. ``shared_vlan`` is a central-only type: in every pod it is a
 plain VLAN with the same id, the physical switches joining the pods.
 """
 
-from neutron_lib.api.definitions import provider_net
+from tricircle.common import constants
 
 SHARED_VLAN = 'shared_vlan'
 
@@ -13,7 +13,7 @@ _POD_TYPE = {SHARED_VLAN: 'vlan'}
 
 
 def _segment_of(top):
-    if top.get(provider_net.NETWORK_TYPE):
+    if top.get(constants.NETWORK_TYPE):
         return top
     segments = top.get('segments') or []
     return segments[0] if segments else {}
@@ -22,19 +22,19 @@ def _segment_of(top):
 def bottom_provider_attrs(top):
     """Provider attributes for the pod's twin of central network ``top``."""
     seg = _segment_of(top)
-    ntype = seg.get(provider_net.NETWORK_TYPE)
+    ntype = seg.get(constants.NETWORK_TYPE)
     if not ntype:
         return {}
-    attrs = {provider_net.NETWORK_TYPE: _POD_TYPE.get(ntype, ntype)}
-    if seg.get(provider_net.PHYSICAL_NETWORK):
-        attrs[provider_net.PHYSICAL_NETWORK] = seg[
-            provider_net.PHYSICAL_NETWORK]
-    if seg.get(provider_net.SEGMENTATION_ID) is not None:
-        attrs[provider_net.SEGMENTATION_ID] = seg[
-            provider_net.SEGMENTATION_ID]
+    attrs = {constants.NETWORK_TYPE: _POD_TYPE.get(ntype, ntype)}
+    if seg.get(constants.PHYSICAL_NETWORK):
+        attrs[constants.PHYSICAL_NETWORK] = seg[
+            constants.PHYSICAL_NETWORK]
+    if seg.get(constants.SEGMENTATION_ID) is not None:
+        attrs[constants.SEGMENTATION_ID] = seg[
+            constants.SEGMENTATION_ID]
     return attrs
 
 
 def network_type(top):
     """Central network type of ``top`` (a network dict)."""
-    return _segment_of(top).get(provider_net.NETWORK_TYPE)
+    return _segment_of(top).get(constants.NETWORK_TYPE)

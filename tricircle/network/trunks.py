@@ -8,27 +8,25 @@ change, and brings the copy's status back to central: the pod whose agent
 wired the parent knows whether the trunk is ACTIVE.
 """
 
-from neutron_lib.api.definitions import portbindings
-from neutron_lib.services.trunk import constants as trunk_consts
+from tricircle.common import constants
 
 # A trunk's attributes central owns.
 TRUNK = ('name', 'description', 'admin_state_up')
 # Statuses a pod may report; BUILD is on its way to one of the others.
-STATUSES = (trunk_consts.TRUNK_ACTIVE_STATUS, trunk_consts.TRUNK_DOWN_STATUS,
-            trunk_consts.TRUNK_BUILD_STATUS,
-            trunk_consts.TRUNK_DEGRADED_STATUS,
-            trunk_consts.TRUNK_ERROR_STATUS)
-SUBPORT_OWNER = trunk_consts.TRUNK_SUBPORT_OWNER
-BUILD = trunk_consts.TRUNK_BUILD_STATUS
+STATUSES = (constants.TRUNK_ACTIVE, constants.TRUNK_DOWN,
+            constants.TRUNK_BUILD, constants.TRUNK_DEGRADED,
+            constants.TRUNK_ERROR)
+SUBPORT_OWNER = constants.DEVICE_OWNER_TRUNK_SUBPORT
+BUILD = constants.TRUNK_BUILD
 
 
 def bound_host(port):
     """The host a (parent) port is bound to, '' while no agent bound it."""
-    if port.get(portbindings.VIF_TYPE) in (
-            None, '', portbindings.VIF_TYPE_UNBOUND,
-            portbindings.VIF_TYPE_BINDING_FAILED):
+    if port.get(constants.VIF_TYPE) in (
+            None, '', constants.VIF_TYPE_UNBOUND,
+            constants.VIF_TYPE_BINDING_FAILED):
         return ''
-    return port.get(portbindings.HOST_ID) or ''
+    return port.get(constants.HOST_ID) or ''
 
 
 def subport(sub):

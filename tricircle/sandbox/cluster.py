@@ -30,7 +30,6 @@ from keystoneauth1 import session as ks_session
 from oslo_log import log as logging
 
 from tricircle.common import constants
-from tricircle.db import migration
 from tricircle.sandbox.compute import catalog as compute_catalog
 from tricircle.sandbox.compute import configs as compute_configs
 from tricircle.sandbox.compute import services as compute_services
@@ -326,6 +325,7 @@ def up(sandbox_dir, pods=2, timeout=60.0, neutron_options=None, attempts=3,
     base = []
     database = _start_database(sandbox_dir, db, pods, base)
     LOG.info('Upgrading the Tricircle DB in %s', sandbox_dir)
+    from tricircle.db import migration  # alembic: only "up" needs it
     try:
         migration.upgrade(configs.tricircle_db_url(sandbox_dir, database))
     except BaseException:

@@ -11,9 +11,7 @@ import os
 import sys
 
 from tricircle.common import constants
-from tricircle.network.central import origin
 from tricircle.sandbox import dbserver
-from tricircle.sandbox import identity
 
 # VLAN and VxLAN ranges every sandbox Neutron offers; the physnet names are
 # the ones the bridge networks of cross-pod L3 use.
@@ -55,6 +53,10 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
     ``extra`` maps section -> {option: value}; its options override or add to
     the defaults, e.g. ``{'tricircle': {...}}`` for a Tricircle plugin.
     """
+    # Here, not at the top: both import neutron_lib, a second of CPU that
+    # every ``tricircle`` command would pay for the sandbox's options.
+    from tricircle.network.central import origin
+    from tricircle.sandbox import identity
     sections = {
         'DEFAULT': {
             'core_plugin': core_plugin,

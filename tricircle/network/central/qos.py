@@ -17,7 +17,7 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.network.central import follow
-from tricircle.network import qos as qos_common
+from tricircle.network import qos_checks
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class CentralQosDriver(base.DriverBase):
             name='tricircle_central',
             vif_types=[portbindings.VIF_TYPE_OTHER],
             vnic_types=list(portbindings.VNIC_TYPES),
-            supported_rules=qos_common.SUPPORTED_RULES)
+            supported_rules=qos_checks.SUPPORTED_RULES)
 
     def update_policy(self, context, policy):
         _changed(policy.id, 'changed')
@@ -53,7 +53,7 @@ def _changed(policy_id, why):
                      copies[0]['project_id'], 'QoS policy %s' % why)
 
 
-class TricircleCentralQosPlugin(qos_common.PortCheckMixin,
+class TricircleCentralQosPlugin(qos_checks.PortCheckMixin,
                                 qos_plugin.QoSPlugin):
     """Neutron's QoS plugin with the central driver loaded."""
 
@@ -63,4 +63,4 @@ class TricircleCentralQosPlugin(qos_common.PortCheckMixin,
         self._driver = CentralQosDriver()
         super().__init__()
         LOG.info('Tricircle central QoS plugin started (rule types: %s)',
-                 ', '.join(sorted(qos_common.SUPPORTED_RULES)))
+                 ', '.join(sorted(qos_checks.SUPPORTED_RULES)))

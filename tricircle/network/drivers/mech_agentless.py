@@ -28,7 +28,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.network.drivers import trunk_agentless
-from tricircle.network import qos
+from tricircle.network import qos_checks
 
 LOG = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class AgentlessQosDriver(qos_base.DriverBase):
         super().__init__(name='tricircle_agentless',
                          vif_types=[portbindings.VIF_TYPE_OVS],
                          vnic_types=[portbindings.VNIC_NORMAL],
-                         supported_rules=qos.SUPPORTED_RULES)
+                         supported_rules=qos_checks.SUPPORTED_RULES)
 
 
 class AgentlessMechanismDriver(api.MechanismDriver):

@@ -27,6 +27,7 @@ from oslo_log import log as logging
 from tricircle.common import constants
 from tricircle.network import exceptions as t_exc
 from tricircle.network import qos as qos_common
+from tricircle.network import qos_checks
 
 LOG = logging.getLogger(__name__)
 
@@ -44,10 +45,10 @@ class UnboundPortQosDriver(base.DriverBase):
     def __init__(self):
         super().__init__(name='tricircle_unbound', vif_types=[],
                          vnic_types=list(portbindings.VNIC_TYPES),
-                         supported_rules=qos_common.SUPPORTED_RULES)
+                         supported_rules=qos_checks.SUPPORTED_RULES)
 
 
-class TricircleLocalQosPlugin(qos_common.PortCheckMixin,
+class TricircleLocalQosPlugin(qos_checks.PortCheckMixin,
                               qos_plugin.QoSPlugin):
     """Neutron's QoS plugin, pulling central's policies on first use."""
 
@@ -100,7 +101,7 @@ class TricircleLocalQosPlugin(qos_common.PortCheckMixin,
         return top
 
     def _copy_rule(self, admin, policy_id, rule):
-        rule_cls = qos_common.RULE_CLASSES[rule['type']]
+        rule_cls = qos_checks.RULE_CLASSES[rule['type']]
         values = dict(qos_common.rule_values(rule), id=rule['id'])
         super().create_policy_rule(admin, rule_cls, policy_id,
                                    {'%s_rule' % rule['type']: values})

@@ -12,8 +12,6 @@ and XJob's retry brings the settled one. When central has the trunk no
 more, the copy goes. Running it twice ends the same.
 """
 
-from neutron_lib.api.definitions import portbindings
-from neutron_lib.services.trunk import constants as trunk_consts
 from oslo_log import log as logging
 
 from tricircle.common import constants
@@ -106,17 +104,17 @@ def _attributes(conn, path, top, diff):
 
 def _settled_status(conn, here):
     status = here['status']
-    if status == trunk_consts.TRUNK_BUILD_STATUS:
+    if status == constants.TRUNK_BUILD:
         raise StatusNotSettled('trunk %s in pod %s is still BUILD' % (
             here['id'], conn.region))
-    if status == trunk_consts.TRUNK_DOWN_STATUS:
+    if status == constants.TRUNK_DOWN:
         parent = conn.request('GET', '/ports/%s' % here['port_id'])['port']
         if trunks.bound_host(parent):
             raise StatusNotSettled(
                 'trunk %s in pod %s is DOWN while its parent is bound to %s'
                 ': its agent has not wired it yet' % (
                     here['id'], conn.region,
-                    parent.get(portbindings.HOST_ID)))
+                    parent.get(constants.HOST_ID)))
     return status
 
 
