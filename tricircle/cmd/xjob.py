@@ -15,6 +15,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from tricircle.common import config
+from tricircle.common import startup
 from tricircle.db import core
 from tricircle.xjob import engine as xjob_engine
 from tricircle.xjob import handlers
@@ -39,7 +40,8 @@ def main(argv=None):
     config.init(sys.argv[1:] if argv is None else argv, prog='tricircle-xjob')
     conf = cfg.CONF
     core.configure(conf.database.connection)
-    engine = build_engine(conf)
+    with startup.importing():  # the handlers' code
+        engine = build_engine(conf)
     stopping = []
 
     def on_signal(signum, _frame):

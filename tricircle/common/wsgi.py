@@ -10,6 +10,8 @@ import sys
 
 from gunicorn.app import base
 
+from tricircle.common import startup
+
 
 class _Server(base.BaseApplication):
 
@@ -24,7 +26,8 @@ class _Server(base.BaseApplication):
 
     def load(self):
         sys.argv = sys.argv[:1]
-        return self._loader()
+        with startup.importing():
+            return self._loader()
 
 
 def serve(loader, host, port, workers=1, threads=8, proc_name=None,

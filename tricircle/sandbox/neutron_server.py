@@ -12,6 +12,7 @@ import configparser
 import os
 import sys
 
+from tricircle.common import startup
 from tricircle.common import wsgi
 from tricircle.db import sqlite
 
@@ -120,7 +121,8 @@ def main(argv=None):
     url = _database_url(files)
     if url and url.startswith('sqlite'):
         sqlite.serialize_writers()
-        create_sqlite_schema(url)
+        with startup.importing():  # the models: most of Neutron
+            create_sqlite_schema(url)
     wsgi.serve(_load_app, args.host, args.port, workers=args.workers,
                threads=args.threads, proc_name=args.name)
     return 0

@@ -28,6 +28,7 @@ import importlib
 import os
 import sys
 
+from tricircle.common import startup
 from tricircle.db import sqlite
 
 
@@ -47,8 +48,9 @@ def _run(target, args):
     prog = module_name.rsplit('.', 1)[-1]
     # Nova reads its concurrency backend from argv at import time.
     sys.argv = [prog] + list(args)
-    module = importlib.import_module(module_name)
-    _aliases()
+    with startup.importing():
+        module = importlib.import_module(module_name)
+        _aliases()
     # After the import: Cinder's commands monkey-patch eventlet first.
     sqlite.serialize_writers()
     return getattr(module, func_name or 'main')()
@@ -75,7 +77,8 @@ def _wsgi(args):
         def load(self):
             sys.argv = [args.name] + args.app_args
             sqlite.serialize_writers()
-            return importlib.import_module(args.module).application
+            with startup.importing():
+                return importlib.import_module(args.module).application
 
     Server().run()
     return 0
