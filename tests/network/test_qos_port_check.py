@@ -1,11 +1,11 @@
-"""When a new port is checked against QoS rules (tricircle.network.qos.
+"""When a new port is checked against QoS rules (tricircle.network.qos_checks.
 PortCheckMixin): whenever it or its network has a policy, as Neutron does,
 and never otherwise (where Neutron loaded the whole port to find out)."""
 
 from neutron_lib.callbacks import events
 import pytest
 
-from tricircle.network import qos
+from tricircle.network import qos_checks
 
 
 class _Neutron:
@@ -20,7 +20,7 @@ class _Neutron:
         self.checked.append(payload.latest_state)
 
 
-class _Plugin(qos.PortCheckMixin, _Neutron):
+class _Plugin(qos_checks.PortCheckMixin, _Neutron):
     pass
 
 
@@ -31,7 +31,7 @@ class _NotADict:
 @pytest.fixture
 def bound_networks(monkeypatch):
     bound = {'net-with-policy'}
-    monkeypatch.setattr(qos, '_network_bound',
+    monkeypatch.setattr(qos_checks, '_network_bound',
                         lambda context, net_id: net_id in bound)
     return bound
 
