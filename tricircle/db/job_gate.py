@@ -80,7 +80,9 @@ def gate():
             url.database == ':memory:'):
         return None
     with _GATES_LOCK:
-        return _GATES.setdefault(url.database, Gate(url.database))
+        if url.database not in _GATES:  # not a new Gate on every scan
+            _GATES[url.database] = Gate(url.database)
+        return _GATES[url.database]
 
 
 def next_moment(conn, now):
