@@ -121,6 +121,7 @@ def main(argv=None):
     url = _database_url(files)
     if url and url.startswith('sqlite'):
         sqlite.serialize_writers()
+        sqlite.pool_connections()
         with startup.importing():  # the models: most of Neutron
             create_sqlite_schema(url)
     wsgi.serve(_load_app, args.host, args.port, workers=args.workers,

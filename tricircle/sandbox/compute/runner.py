@@ -53,6 +53,7 @@ def _run(target, args):
         _aliases()
     # After the import: Cinder's commands monkey-patch eventlet first.
     sqlite.serialize_writers()
+    sqlite.pool_connections()
     return getattr(module, func_name or 'main')()
 
 
@@ -77,6 +78,7 @@ def _wsgi(args):
         def load(self):
             sys.argv = [args.name] + args.app_args
             sqlite.serialize_writers()
+            sqlite.pool_connections()
             with startup.importing():
                 return importlib.import_module(args.module).application
 
