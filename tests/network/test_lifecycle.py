@@ -15,6 +15,7 @@ import os
 import pytest
 
 from tests.network import lifecycle as lc
+from tricircle.common import constants
 
 PROJECT = 'proj-lifecycle'
 BOTH = ('Pod1', 'Pod2')
@@ -242,3 +243,33 @@ def test_update_a_pod_refuses_fails_the_job_with_its_reason(cloud, topo):
                           {'max_dns_nameservers': None})
     lc.redo(cloud, failed['id'])
     lc.wait_same(cloud, 'subnet', topo['subnet'], BOTH, ['dns_nameservers'])
+
+
+@pytest.mark.parametrize('kind', ['port', 'network'])
+def test_xjob_push_is_not_passed_back_to_central(cloud, topo, kind):
+    """XJob's sync sends a pod central's values, marked: the pod applies
+    them without passing them back to central, where a newer change may
+    have landed since the job read them (seen as a tenant's second group
+    change reverted on central). A tenant's mark counts for nothing."""
+    resource_id = topo['port' if kind == 'port' else 'net']
+    path = '/%ss/%s' % (kind, resource_id)
+    mark = {constants.SYNC_HEADER: constants.SYNC_FROM_CENTRAL}
+    before = lc.get(cloud.central, kind, resource_id)['description']
+
+    resp = cloud.pods['Pod1'].network.request(
+        path, 'PUT', json={kind: {'description': 'as xjob read it'}},
+        headers=mark, raise_exc=False)
+    assert resp.status_code == 200, resp.text
+    assert lc.find(cloud.pods['Pod1'], kind, resource_id)[
+        'description'] == 'as xjob read it'
+    assert lc.get(cloud.central, kind, resource_id)[
+        'description'] == before
+
+    resp = cloud.tenant(PROJECT, 'Pod1').network.request(
+        path, 'PUT', json={kind: {'description': 'from the tenant'}},
+        headers=mark, raise_exc=False)
+    assert resp.status_code == 200, resp.text
+    assert lc.get(cloud.central, kind, resource_id)[
+        'description'] == 'from the tenant'
+    lc.wait_same(cloud, kind, resource_id,
+                 BOTH if kind == 'network' else ['Pod1'], ['description'])

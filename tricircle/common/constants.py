@@ -85,6 +85,10 @@ DEVICE_OWNER_FLOATINGIP = 'network:floatingip'
 # routing itself (tricircle.network.central.origin).
 POD_HEADER = 'X-Tricircle-Pod'
 ROUTED_HEADER = 'X-Tricircle-Routed'
+# XJob marks a push of central's own values to a pod, so the pod applies
+# it without passing it back to central (tricircle.network.local.origin).
+SYNC_HEADER = 'X-Tricircle-Sync'
+SYNC_FROM_CENTRAL = 'central'
 
 # Neutron API attributes and values that XJob, the audit and the CLI read,
 # spelled out like the device owners above: the modules those processes

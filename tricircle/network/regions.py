@@ -45,8 +45,10 @@ class Rest:
         self.region = region_name
         self.proxy = client.get_connection(region_name).network
 
-    def request(self, method, path, body=None, ok=(200, 201, 204)):
-        resp = self.proxy.request(path, method, json=body, raise_exc=False)
+    def request(self, method, path, body=None, ok=(200, 201, 204),
+                headers=None):
+        resp = self.proxy.request(path, method, json=body, raise_exc=False,
+                                  headers=headers)
         if resp.status_code in ok:
             return resp.json() if resp.content else None
         raise PodRefused(self.region, method, path, resp.status_code,

@@ -56,7 +56,15 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
     # Here, not at the top: both import neutron_lib, a second of CPU that
     # every ``tricircle`` command would pay for the sandbox's options.
     from tricircle.network.central import origin
+    from tricircle.network.local import origin as local_origin
     from tricircle.sandbox import identity
+    filters = {
+        # Central learns which pod asks (tricircle.network.central.origin).
+        CENTRAL_PLUGIN: [(origin.FILTER, origin.FACTORY)],
+        # A pod learns which updates are XJob's pushes of central's values
+        # (tricircle.network.local.origin).
+        LOCAL_PLUGIN: [(local_origin.FILTER, local_origin.FACTORY)],
+    }
     sections = {
         'DEFAULT': {
             'core_plugin': core_plugin,
@@ -71,10 +79,7 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
             'rpc_workers': '0',
             'api_paste_config': identity.paste_ini(
                 api_paste_ini(), os.path.join(state_dir, 'api-paste.ini'),
-                # Central learns which pod asks (tricircle.network.
-                # central.origin).
-                [(origin.FILTER, origin.FACTORY)]
-                if core_plugin == CENTRAL_PLUGIN else ()),
+                filters.get(core_plugin, ())),
             'state_path': state_dir,
         },
         'database': {

@@ -22,6 +22,7 @@ from tricircle.common import constants
 from tricircle.common import exceptions as t_common_exc
 from tricircle.network import attributes
 from tricircle.network.local import central_client
+from tricircle.network.local import origin
 from tricircle.network.local import pull
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import sg as local_sg
@@ -129,10 +130,11 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
         """Central owns a copy's attributes: a change asked here is made on
         central first (which may refuse, and then nothing changes here),
         and the pod takes central's answer. A pod-local resource, or an
-        attribute central does not own, is the pod's alone."""
+        attribute central does not own, is the pod's alone. XJob's push
+        of central's values is not sent back (local.origin)."""
         changes = {k: attrs[k] for k in attributes.OWNED[kind]
                    if k in attrs}
-        if not changes:
+        if not changes or origin.from_central(context):
             return
         try:
             top = self.central.update(kind, id, changes)
@@ -284,6 +286,9 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
             changes.pop('device_id', None)
         if owner == constants.DEVICE_OWNER_SHADOW:
             # A stand-in: central's port belongs to another pod.
+            changes = {}
+        if origin.from_central(context):
+            # XJob bringing central's values: central has them (or newer).
             changes = {}
         sg_jobs = None
         if changes:

@@ -101,8 +101,11 @@ def _update(conn, kind, top):
     diff = attributes.differences(kind, top, here)
     body = {k: top[k] for k in diff if k != attributes.TAGS}
     if body:
+        # Central's own values: the pod must not pass them back to central
+        # (tricircle.network.local.origin), where they may be stale by now.
         conn.request('PUT', '/%s/%s' % (collection, top['id']),
-                     {kind: body})
+                     {kind: body}, headers={
+                         constants.SYNC_HEADER: constants.SYNC_FROM_CENTRAL})
     if attributes.TAGS in diff:
         conn.request('PUT', '/%s/%s/tags' % (collection, top['id']),
                      {'tags': top[attributes.TAGS]})
