@@ -287,21 +287,24 @@ class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
         if owner == constants.DEVICE_OWNER_SHADOW:
             # A stand-in: central's port belongs to another pod.
             changes = {}
-        if origin.from_central(context):
-            # XJob bringing central's values: central has them (or newer).
-            changes = {}
         sg_jobs = None
         if changes:
-            # Central first: it may refuse (an IP taken elsewhere), and then
-            # the pod must not have changed either.
             old_sgs = (self._port_security_groups(context, id)
                        if 'security_groups' in changes else ())
-            try:
-                top = self.central.update_port(id, changes)
-            except t_exc.CentralNotFound:
-                top = None  # a pod-local port
-            if top is not None and ('fixed_ips' in changes or
-                                    'mac_address' in changes):
+            pushed = origin.from_central(context)
+            if pushed:
+                # XJob bringing central's values: central has them (or
+                # newer ones, which sending these back would overwrite).
+                top = changes
+            else:
+                # Central first: it may refuse (an IP taken elsewhere), and
+                # then the pod must not have changed either.
+                try:
+                    top = self.central.update_port(id, changes)
+                except t_exc.CentralNotFound:
+                    top = None  # a pod-local port
+            if top is not None and not pushed and (
+                    'fixed_ips' in changes or 'mac_address' in changes):
                 self._adopt_top_addresses(context, attrs, top)
             if top is not None and 'security_groups' in changes:
                 sg_jobs = self._adopt_top_security_groups(context, attrs,
