@@ -74,7 +74,7 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
             'transport_url': 'fake:/',
             # Neutron's own switch for a server no agent talks to: no
             # object pushes, DHCP or security-group casts on every change
-            # (about a tenth of a port create's CPU). A data-plane pod's
+            # (a fifth to a third of a port create's CPU). A data-plane pod's
             # Neutron, which has agents, sets it back to 1.
             'rpc_workers': '0',
             'api_paste_config': identity.paste_ini(

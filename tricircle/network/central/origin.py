@@ -24,6 +24,7 @@ from oslo_middleware import base
 import webob.dec
 
 from tricircle.common import constants
+from tricircle.common import context as t_context
 from tricircle.common import exceptions as t_exc
 from tricircle.db import api as db_api
 
@@ -40,9 +41,8 @@ class PodOrigin(base.ConfigurableMiddleware):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        ctx = req.environ.get('neutron.context')
-        region = req.headers.get(HEADER)
-        if not region or ctx is None or not ctx.is_admin:
+        ctx, region = t_context.admin_header(req, HEADER)
+        if not region:
             return self.application
         setattr(ctx, _POD, region)
         resp = req.get_response(self.application)

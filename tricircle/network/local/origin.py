@@ -18,6 +18,7 @@ from oslo_middleware import base
 import webob.dec
 
 from tricircle.common import constants
+from tricircle.common import context as t_context
 
 FILTER = 'tricircle_sync'
 FACTORY = 'tricircle.network.local.origin:CentralSync.factory'
@@ -29,10 +30,8 @@ class CentralSync(base.ConfigurableMiddleware):
 
     @webob.dec.wsgify
     def __call__(self, req):
-        ctx = req.environ.get('neutron.context')
-        if (ctx is not None and ctx.is_admin and
-                req.headers.get(constants.SYNC_HEADER) ==
-                constants.SYNC_FROM_CENTRAL):
+        ctx, mark = t_context.admin_header(req, constants.SYNC_HEADER)
+        if mark == constants.SYNC_FROM_CENTRAL:
             setattr(ctx, _FROM_CENTRAL, True)
         return self.application
 
