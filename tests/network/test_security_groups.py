@@ -338,3 +338,45 @@ def test_copies_whose_routing_was_lost_still_follow(cloud, tenant):
     for port in list(made.values()) + [late]:
         region = 'Pod2' if port is made['Pod2'] else 'Pod1'
         cloud.tenant(TENANT, region).network.delete_port(port.id)
+
+
+def test_a_ports_groups_are_checked_as_neutron_does(cloud, tenant):
+    """Another project's group is not found, unless shared with the
+    project; stateful and stateless groups do not mix on a port; a port
+    naming none gets the project's default group. On central and through
+    a pod alike (the plugins read groups by column, tricircle.network.
+    sg_lookups)."""
+    owner = cloud.tenant('sg-owner').network
+    private = owner.create_security_group(name='private')
+    shared = owner.create_security_group(name='shared')
+    # Shared with every project: only an admin may (ids here are no UUIDs).
+    cloud.central.network.create_rbac_policy(
+        object_type='security_group', object_id=shared.id,
+        action='access_as_shared', target_project_id='*')
+    stateless = tenant.create_security_group(name='stateless',
+                                             stateful=False)
+    default = next(tenant.security_groups(name='default'))
+    nets = pod_networks(tenant, 'checked-', 33)
+    made = []
+    for region, conn in ((None, tenant),
+                         ('Pod1', cloud.tenant(TENANT, 'Pod1').network)):
+        net_id = nets[region or 'Pod2']
+        with pytest.raises(os_exc.NotFoundException) as refused:
+            conn.create_port(network_id=net_id,
+                             security_group_ids=[private.id])
+        assert private.id in str(refused.value)
+        with pytest.raises(os_exc.ConflictException):
+            conn.create_port(network_id=net_id,
+                             security_group_ids=[default.id, stateless.id])
+        port = conn.create_port(network_id=net_id,
+                                security_group_ids=[shared.id])
+        assert port.security_group_ids == [shared.id]
+        bare = conn.create_port(network_id=net_id)
+        assert bare.security_group_ids == [default.id]
+        made += [(conn, port), (conn, bare)]
+    # No half-made port was left on central by the refusals.
+    assert sorted(p.id for p in tenant.ports(device_owner='')
+                  if p.network_id in nets.values()) == sorted(
+                      p.id for _conn, p in made)
+    for conn, port in made:
+        conn.delete_port(port.id)

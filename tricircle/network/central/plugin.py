@@ -35,6 +35,7 @@ from tricircle.network import placement
 from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
 from tricircle.network import sfc
+from tricircle.network import sg_lookups
 from tricircle.network.sync import bridge
 
 LOG = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ _NOT_BLOCKING = tuple(n_common_const.AUTO_DELETE_PORT_OWNERS) + (
     GATEWAY_OWNER,)
 
 
-class TricircleCentralPlugin(ml2_plugin.Ml2Plugin):
+class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
+                             ml2_plugin.Ml2Plugin):
     """ML2 whose availability zones are Tricircle pods."""
 
     def __init__(self):

@@ -179,6 +179,14 @@ class CentralClient:
                 msg='no default security group for project %s' % project_id)
         return found[0]
 
+    def security_group_shared_with(self, sg_id, project_id):
+        """Whether central has an RBAC entry sharing group ``sg_id`` with
+        ``project_id`` or with every project."""
+        entries = self.api.request(
+            'GET', '/rbac-policies?object_type=security_group&'
+            'action=access_as_shared&object_id=%s' % sg_id)['rbac_policies']
+        return any(e['target_tenant'] in (project_id, '*') for e in entries)
+
     def security_groups_referring(self, sg_ids):
         """Ids of the security groups with a rule whose remote group is one
         of ``sg_ids``: their copies in other pods list members' IPs."""

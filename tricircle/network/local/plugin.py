@@ -27,6 +27,7 @@ from tricircle.network.local import pull
 from tricircle.network import exceptions as t_exc
 from tricircle.network.local import sg as local_sg
 from tricircle.network import sfc
+from tricircle.network import sg_lookups
 from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
 
@@ -52,6 +53,7 @@ def _given(value):
 
 
 class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
+                           sg_lookups.SecurityGroupLookups,
                            ml2_plugin.Ml2Plugin):
     """ML2 whose networks, subnets and addresses come from central."""
 

@@ -84,6 +84,21 @@ class SecurityGroupMixin:
         self._queue_sg_jobs(self._sg_jobs_of_new(new), project_id)
         return sg['id']
 
+    def _shared_with(self, context, sg_id, project_id):
+        """A pod's copy of a group carries no RBAC entries: central's
+        say whether another project's group is shared with this one."""
+        if super()._shared_with(context, sg_id, project_id):
+            return True
+        try:
+            return self.central.security_group_shared_with(sg_id,
+                                                           project_id)
+        except _REMOTE_ERRORS as e:
+            LOG.warning('Central not reachable from pod %s to tell whether '
+                        'security group %s is shared with project %s (%s); '
+                        'taken as not shared', self.region_name, sg_id,
+                        project_id, e)
+            return False
+
     def create_security_group_rule(self, context, security_group_rule):
         """A rule described by a central rule's UUID is a copy request."""
         rule = security_group_rule['security_group_rule']
