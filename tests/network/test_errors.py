@@ -85,6 +85,47 @@ def test_ip_taken_on_central_is_409_and_nothing_local(cloud, net1):
             _ids(cloud.central.network.ports(network_id=net.id))) == before
 
 
+def test_quota_is_central_s(cloud):
+    """A port made through a pod counts against the project's quota on
+    central, and nothing but central's quota can refuse it: the pods run
+    Neutron's null quota driver and show no limits."""
+    project = 'quota-tenant'
+    tenant = cloud.tenant(project).network
+    in_pod = cloud.tenant(project, 'Pod1').network
+    net = tenant.create_network(name='quota-net',
+                                availability_zone_hints=['az1'])
+    tenant.create_subnet(network_id=net.id, cidr='10.62.0.0/24',
+                         ip_version=4)
+    made = [in_pod.create_port(network_id=net.id)]
+
+    def set_quota(ports):
+        resp = cloud.central.network.put(
+            '/quotas/%s' % project, json={'quota': {'port': ports}})
+        assert resp.status_code == 200, resp.text
+
+    # Room for one more port than the project has on central now.
+    used = len(list(cloud.central.network.ports(project_id=project)))
+    set_quota(used + 1)
+    made.append(in_pod.create_port(network_id=net.id))
+    before = (_ids(cloud.pods['Pod1'].network.ports(project_id=project)),
+              _ids(cloud.central.network.ports(project_id=project)))
+    with pytest.raises(os_exc.ConflictException) as err:
+        in_pod.create_port(network_id=net.id)
+    assert 'quota' in str(err.value).lower()
+    assert (_ids(cloud.pods['Pod1'].network.ports(project_id=project)),
+            _ids(cloud.central.network.ports(project_id=project))) == before
+    # Raised on central, and the pod follows at once.
+    set_quota(used + 2)
+    made.append(in_pod.create_port(network_id=net.id))
+    shown = cloud.pods['Pod1'].network.get('/quotas/%s' % project)
+    assert shown.status_code == 200, shown.text
+    assert 'port' not in shown.json()['quota']
+    for port in made:
+        in_pod.delete_port(port.id)
+    resp = cloud.central.network.delete('/quotas/%s' % project)
+    assert resp.status_code == 204, resp.text
+
+
 def test_local_failure_releases_the_central_twin(cloud, net1):
     """Central accepts the port, the pod then refuses it (a security group
     the pod does not have): the top port must not stay behind."""

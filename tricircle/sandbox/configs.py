@@ -98,10 +98,6 @@ def neutron_sections(state_dir, core_plugin='ml2', service_plugins='router',
         'ml2_type_vlan': {'network_vlan_ranges': VLAN_RANGES},
         'ml2_type_vxlan': {'vni_ranges': VNI_RANGES},
         'oslo_concurrency': {'lock_path': os.path.join(state_dir, 'lock')},
-        # A pod's copy of a group also holds one IP rule per member in
-        # other pods (remote-group expansion): central's per-project rule
-        # quota cannot bound that, so the sandbox does not cap it.
-        'quotas': {'quota_security_group_rule': '-1'},
     }
     for section, options in (extra or {}).items():
         sections.setdefault(section, {}).update(options)
@@ -170,6 +166,7 @@ LOCAL_SFC_PLUGINS = (
     'tricircle.network.local.sfc.TricircleLocalFlowClassifierPlugin')
 # Networks and ports carry qos_policy_id (central owns it).
 TRICIRCLE_EXTENSION_DRIVERS = 'port_security,qos'
+POD_QUOTA_DRIVER = 'neutron.db.quota.driver_null.DbQuotaDriverNull'
 
 
 def plain_ml2(region_name, az_name, layout):
@@ -212,6 +209,11 @@ def tricircle_plugins(region_name, az_name, layout):
             'extra': {
                 'tricircle': {'region_name': region_name},
                 'ml2': {'extension_drivers': TRICIRCLE_EXTENSION_DRIVERS},
+                # Central holds the quota: a tenant's port, network or
+                # rule is counted there. A pod counting its copies again
+                # (and a group's copy holds an IP rule per member in other
+                # pods) would refuse what central's quota allows.
+                'quotas': {'quota_driver': POD_QUOTA_DRIVER},
                 'client': {
                     'central_region_name': constants.CENTRAL_REGION,
                     'pod_endpoints': '%s:%s' % (
