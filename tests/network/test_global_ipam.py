@@ -5,10 +5,14 @@ import collections
 import concurrent.futures
 import threading
 
+import openstack.exceptions as os_exc
+import pytest
+
 from tests.network.conftest import Cloud
 
 PORTS = 64
 WORKERS = 16
+GATEWAY = 'network:tricircle_gateway'
 
 
 def test_concurrent_ports_over_two_pods(cloud, sandbox):
@@ -32,7 +36,7 @@ def test_concurrent_ports_over_two_pods(cloud, sandbox):
         made = list(pool.map(create, range(PORTS)))
 
     top = {p.id: p for p in cloud.central.network.ports(network_id=net.id)
-           if p.device_owner != 'network:tricircle_gateway'}
+           if p.device_owner != GATEWAY}
     assert len(top) == PORTS
     ips = collections.Counter(ip['ip_address'] for p in top.values()
                               for ip in p.fixed_ips)
@@ -53,3 +57,43 @@ def test_concurrent_ports_over_two_pods(cloud, sandbox):
             pod_id=cloud.pod_ids[region], resource_type='port')}
         assert expected <= routed
         assert pod.network.get_subnet(subnet.id).gateway_ip == gateway
+
+
+def test_address_rules_hold_through_a_pod(cloud):
+    """Neutron's IPAM answers stand on both sides (both run ``ipam_driver
+    = tricircle``): an address outside the subnet is 400, a taken one 409,
+    a full subnet 409; nothing is left half-made by any of them."""
+    net = cloud.central.network.create_network(
+        name='ipam-rules', availability_zone_hints=['az1'])
+    subnet = cloud.central.network.create_subnet(
+        network_id=net.id, cidr='10.51.0.0/29', ip_version=4)
+    pod = cloud.pods['Pod1'].network
+
+    def ports():
+        # Central's reservation of the gateway IP comes with the pod's
+        # first use of the subnet, refused or not.
+        return (sorted(p.id for p in pod.ports(network_id=net.id)),
+                sorted(p.id for p in cloud.central.network.ports(
+                    network_id=net.id) if p.device_owner != GATEWAY))
+
+    def refused(error, ip=None):
+        before = ports()
+        fixed = {'fixed_ips': [{'subnet_id': subnet.id,
+                                'ip_address': ip}]} if ip else {}
+        with pytest.raises(error) as err:
+            pod.create_port(network_id=net.id, **fixed)
+        assert ports() == before
+        return str(err.value)
+
+    assert '10.51.0.9' in refused(os_exc.BadRequestException, '10.51.0.9')
+    made = [pod.create_port(network_id=net.id, fixed_ips=[
+        {'subnet_id': subnet.id, 'ip_address': '10.51.0.5'}])]
+    assert '10.51.0.5' in refused(os_exc.ConflictException, '10.51.0.5')
+    # .2-.6 is the pool: four more ports fill it.
+    made += [pod.create_port(network_id=net.id) for _ in range(4)]
+    assert sorted(p.fixed_ips[0]['ip_address'] for p in made) == [
+        '10.51.0.%d' % n for n in range(2, 7)]
+    assert 'No more IP addresses' in refused(os_exc.ConflictException)
+    for port in made:
+        assert pod.get_port(port.id).fixed_ips == port.fixed_ips
+        pod.delete_port(port.id)

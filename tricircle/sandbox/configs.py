@@ -167,6 +167,8 @@ LOCAL_SFC_PLUGINS = (
 # Networks and ports carry qos_policy_id (central owns it).
 TRICIRCLE_EXTENSION_DRIVERS = 'port_security,qos'
 POD_QUOTA_DRIVER = 'neutron.db.quota.driver_null.DbQuotaDriverNull'
+# Neutron's reference IPAM, reading columns (tricircle.network.drivers.ipam).
+IPAM_DRIVER = 'tricircle'
 
 
 def plain_ml2(region_name, az_name, layout):
@@ -184,7 +186,8 @@ def tricircle_plugins(region_name, az_name, layout):
                                             CENTRAL_SFC_PLUGINS),
                 'extra': {
                     # Central wires nothing: no DHCP agent to tell.
-                    'DEFAULT': {'dhcp_agent_notification': 'False'},
+                    'DEFAULT': {'dhcp_agent_notification': 'False',
+                                'ipam_driver': IPAM_DRIVER},
                     'ml2': {'type_drivers': 'local,flat,vlan,vxlan,'
                                             'shared_vlan',
                             # A network made with no type reaches every
@@ -207,6 +210,7 @@ def tricircle_plugins(region_name, az_name, layout):
                                          LOCAL_TRUNK_PLUGIN) +
                                         LOCAL_SFC_PLUGINS),
             'extra': {
+                'DEFAULT': {'ipam_driver': IPAM_DRIVER},
                 'tricircle': {'region_name': region_name},
                 'ml2': {'extension_drivers': TRICIRCLE_EXTENSION_DRIVERS},
                 # Central holds the quota: a tenant's port, network or
