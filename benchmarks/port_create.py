@@ -19,6 +19,14 @@ The modes run sequentially (baseline first, then Tricircle) and each
 sandbox is stopped before the next starts, so the two never compete for the
 CPUs; within a mode the sequential phase runs before the concurrent one, so
 both modes see the same number of ports in their databases at each phase.
+On a shared machine the speed of the CPUs drifts by half within minutes,
+so one pair's ratios can be far off: ``--rounds N`` runs N pairs, the
+order swapped every round (Tricircle first in the second), and the ratios
+reported are the median of the rounds' (each round's are in ``rounds``;
+``modes`` is the first round's). ``--interleave SLICES`` goes further:
+both sandboxes are up at once and each phase is cut into SLICES slices
+that the two modes run in turn, so both see the same CPUs over the same
+minutes (the idle one's own CPU shows as "other").
 Each phase also records the CPU time the sandbox, this client and every
 other process used: on a shared machine the last ("other CPU") says which
 numbers were measured while something else competed for the CPUs.
@@ -26,7 +34,8 @@ numbers were measured while something else competed for the CPUs.
 Usage::
 
     python benchmarks/port_create.py [--count 200] [--concurrency 8]
-        [--dir DIR] [--quick] [--output PATH]
+        [--rounds 1] [--interleave SLICES] [--dir DIR] [--quick]
+        [--output PATH]
 
 Prints a table and writes JSON (default benchmarks/results/port_create.json).
 The exit status is 0 whenever the measurements completed, whatever the
@@ -187,21 +196,6 @@ def summarize(results, wall):
     }
 
 
-def run_sequential(create, count):
-    started = time.perf_counter()
-    results = [create() for _ in range(count)]
-    return summarize(results, time.perf_counter() - started)
-
-
-def run_concurrent(create, count, concurrency):
-    started = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(
-            max_workers=concurrency,
-            thread_name_prefix='port-create') as pool:
-        results = list(pool.map(create, range(count)))
-    return summarize(results, time.perf_counter() - started)
-
-
 class CpuMeter:
     """Who used the CPUs during a phase: the sandbox's servers, this
     process (the client), other processes, and the kernel. CPU used by
@@ -272,26 +266,66 @@ class CpuMeter:
                 'kernel_cpu_s': round(rest - other, 2)}
 
 
+def _plan(count, concurrency, warmup):
+    return (('warmup', warmup, 1), ('sequential', count, 1),
+            ('concurrent', count, concurrency))
+
+
+def _run_metered(create, n, threads, meter):
+    """(results, wall seconds, CPU use) of ``n`` creates."""
+    before = meter.snapshot()
+    started = time.perf_counter()
+    if threads == 1:
+        results = [create() for _ in range(n)]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(
+                max_workers=threads,
+                thread_name_prefix='port-create') as pool:
+            results = list(pool.map(create, range(n)))
+    wall = time.perf_counter() - started
+    return results, wall, meter.since(before)
+
+
+def _merged(parts, phase):
+    """One phase's stats from its slices: latencies pooled, wall and CPU
+    times summed."""
+    results = [r for part in parts for r in part[0]]
+    stats = summarize(results, sum(part[1] for part in parts))
+    cpu = collections.Counter()
+    servers = collections.Counter()
+    for _results, _wall, used in parts:
+        for key, value in used.items():
+            if key == 'server_cpu_s':
+                servers.update(value)
+            else:
+                cpu[key] += value
+    cpu = {key: round(value, 2) for key, value in cpu.items()}
+    cpu['server_cpu_s'] = {k: round(v, 2) for k, v in servers.items()}
+    ok = stats['ok']
+    # what one create costs the servers, whatever else runs
+    cpu['sandbox_cpu_ms_per_port'] = (
+        round(1000.0 * cpu['sandbox_cpu_s'] / ok, 1) if ok else None)
+    if cpu['other_cpu_s'] > OTHER_CPU_WARN * max(cpu['wall_s'], 1.0):
+        LOG.warning('  %s: other processes used %.1f CPU-seconds in '
+                    '%.1fs; this phase\'s numbers are skewed', phase,
+                    cpu['other_cpu_s'], cpu['wall_s'])
+    stats['cpu'] = cpu
+    return stats
+
+
+def run_sequential(create, count):
+    """Stats of ``count`` creates one after another (no CPU meter)."""
+    started = time.perf_counter()
+    results = [create() for _ in range(count)]
+    return summarize(results, time.perf_counter() - started)
+
+
 def measure(create, count, concurrency, warmup, meter):
     phases = {}
-    plan = (('warmup', warmup, 1), ('sequential', count, 1),
-            ('concurrent', count, concurrency))
-    for phase, n, threads in plan:
+    for phase, n, threads in _plan(count, concurrency, warmup):
         LOG.info('  %s: %d ports, %d thread(s)', phase, n, threads)
-        before = meter.snapshot()
-        if threads == 1:
-            phases[phase] = run_sequential(create, n)
-        else:
-            phases[phase] = run_concurrent(create, n, threads)
-        cpu = phases[phase]['cpu'] = meter.since(before)
-        ok = phases[phase]['ok']
-        # what one create costs the servers, whatever else runs
-        cpu['sandbox_cpu_ms_per_port'] = (
-            round(1000.0 * cpu['sandbox_cpu_s'] / ok, 1) if ok else None)
-        if cpu['other_cpu_s'] > OTHER_CPU_WARN * max(cpu['wall_s'], 1.0):
-            LOG.warning('  %s: other processes used %.1f CPU-seconds in '
-                        '%.1fs; this phase\'s numbers are skewed', phase,
-                        cpu['other_cpu_s'], cpu['wall_s'])
+        phases[phase] = _merged([_run_metered(create, n, threads, meter)],
+                                phase)
     return phases
 
 
@@ -470,60 +504,122 @@ def stop_sandbox(sandbox_dir):
         reaper.join()
 
 
-def run_mode(mode, sandbox_dir, args):
-    _fresh(sandbox_dir)
-    if mode == 'baseline':
-        pods, options = 1, configs.plain_ml2
-    else:
-        pods, options = 2, configs.tricircle_plugins
-    LOG.info('%s: starting a sandbox with %d pod(s) in %s', mode, pods,
-             sandbox_dir)
-    load_before = _loadavg()
-    started = time.monotonic()
-    state = None
-    try:
-        state = cluster.up(sandbox_dir, pods=pods, neutron_options=options)
-        LOG.info('%s: sandbox up in %.1fs', mode, time.monotonic() - started)
-        pod1 = state['pods'][0]
-        pod_api = neutron(pod1['neutron'])
-        central_api = None
-        if mode == 'baseline':
-            network_id = make_network(pod_api)
+class Mode:
+    """One mode's sandbox, up, with its network and port creator."""
+
+    def __init__(self, mode, sandbox_dir):
+        self.mode, self.sandbox_dir = mode, sandbox_dir
+        self.state = self.pod1 = self.central_api = None
+
+    def start(self):
+        _fresh(self.sandbox_dir)
+        if self.mode == 'baseline':
+            self.pods, options = 1, configs.plain_ml2
         else:
-            central_api = neutron(state['central']['neutron'])
-            network_id = make_network(central_api, az_hints=[pod1['az_name']])
-        LOG.info('%s: network %s (%s); creating ports on %s (%s)', mode,
-                 network_id, CIDR, pod1['region_name'], pod1['neutron'])
-        create = PortCreator(pod1['neutron'], network_id)
-        meter = CpuMeter({r['pid']: r['name'] for r in state['processes']})
-        phases = measure(create, args.count, args.concurrency, args.warmup,
-                         meter)
-        load_after = _loadavg()
-        created = sum(p['ok'] for p in phases.values())
-        verification = verify(pod_api, network_id, created, central_api)
-    finally:
-        if state is not None or os.path.exists(
-                cluster.state_path(sandbox_dir)):
-            LOG.info('%s: stopping the sandbox', mode)
+            self.pods, options = 2, configs.tricircle_plugins
+        LOG.info('%s: starting a sandbox with %d pod(s) in %s', self.mode,
+                 self.pods, self.sandbox_dir)
+        started = time.monotonic()
+        self.state = cluster.up(self.sandbox_dir, pods=self.pods,
+                                neutron_options=options)
+        LOG.info('%s: sandbox up in %.1fs', self.mode,
+                 time.monotonic() - started)
+        self.pod1 = self.state['pods'][0]
+        self.pod_api = neutron(self.pod1['neutron'])
+        if self.mode == 'baseline':
+            self.network_id = make_network(self.pod_api)
+        else:
+            self.central_api = neutron(self.state['central']['neutron'])
+            self.network_id = make_network(
+                self.central_api, az_hints=[self.pod1['az_name']])
+        LOG.info('%s: network %s (%s); creating ports on %s (%s)',
+                 self.mode, self.network_id, CIDR, self.pod1['region_name'],
+                 self.pod1['neutron'])
+        self.create = PortCreator(self.pod1['neutron'], self.network_id)
+        self.meter = CpuMeter({r['pid']: r['name']
+                               for r in self.state['processes']})
+
+    def stop(self):
+        if self.state is not None or os.path.exists(
+                cluster.state_path(self.sandbox_dir)):
+            LOG.info('%s: stopping the sandbox', self.mode)
             close_sessions()
-            stop_sandbox(sandbox_dir)
-    return {
-        'sandbox_dir': sandbox_dir,
-        'pods': pods,
-        'plugins': ('stock ML2 (--plain-ml2)' if mode == 'baseline' else
-                    'Tricircle central + local plugins'),
-        'create_on': '%s %s' % (pod1['region_name'], pod1['neutron']),
-        'network_id': network_id,
-        'phases': phases,
-        'errors': sum(p['errors'] for p in phases.values()),
-        'verification': verification,
-        'duplicates': verification['duplicates'],
-        'logs': scan_logs(sandbox_dir),
-        # 1/5/15-minute load averages around the measurement; above ~1 on
-        # a quiet machine means something else was competing for the CPUs
-        'loadavg_before': load_before,
-        'loadavg_after': load_after,
-    }
+            stop_sandbox(self.sandbox_dir)
+
+    def report(self, phases, load_before, load_after):
+        created = sum(p['ok'] for p in phases.values())
+        verification = verify(self.pod_api, self.network_id, created,
+                              self.central_api)
+        return {
+            'sandbox_dir': self.sandbox_dir,
+            'pods': self.pods,
+            'plugins': ('stock ML2 (--plain-ml2)' if self.mode == 'baseline'
+                        else 'Tricircle central + local plugins'),
+            'create_on': '%s %s' % (self.pod1['region_name'],
+                                    self.pod1['neutron']),
+            'network_id': self.network_id,
+            'phases': phases,
+            'errors': sum(p['errors'] for p in phases.values()),
+            'verification': verification,
+            'duplicates': verification['duplicates'],
+            # 1/5/15-minute load averages around the measurement; above ~1
+            # on a quiet machine means something else was competing
+            'loadavg_before': load_before,
+            'loadavg_after': load_after,
+        }
+
+
+def run_mode(mode, sandbox_dir, args):
+    """One mode alone on the machine: up, measured, checked, down."""
+    run = Mode(mode, sandbox_dir)
+    try:
+        load_before = _loadavg()
+        run.start()
+        phases = measure(run.create, args.count, args.concurrency,
+                         args.warmup, run.meter)
+        result = run.report(phases, load_before, _loadavg())
+    finally:
+        run.stop()
+    result['logs'] = scan_logs(sandbox_dir)
+    return result
+
+
+def run_interleaved(dirs, args):
+    """Both modes up at once, each phase cut into ``args.interleave``
+    slices run in turn (the order swapped every slice): both see the
+    same CPUs over the same minutes."""
+    runs = {mode: Mode(mode, dirs[mode]) for mode in MODES}
+    try:
+        load_before = _loadavg()
+        for run in runs.values():
+            run.start()
+        phases = {mode: {} for mode in MODES}
+        for phase, n, threads in _plan(args.count, args.concurrency,
+                                       args.warmup):
+            slices = 1 if phase == 'warmup' else args.interleave
+            sizes = [n // slices + (1 if i < n % slices else 0)
+                     for i in range(slices)]
+            LOG.info('  %s: %d ports per mode in %d slices, %d thread(s)',
+                     phase, n, slices, threads)
+            parts = {mode: [] for mode in MODES}
+            for i, size in enumerate(sizes):
+                order = MODES if i % 2 == 0 else tuple(reversed(MODES))
+                for mode in order:
+                    if size:
+                        parts[mode].append(_run_metered(
+                            runs[mode].create, size, threads,
+                            runs[mode].meter))
+            for mode in MODES:
+                phases[mode][phase] = _merged(parts[mode], phase)
+        load_after = _loadavg()
+        results = {mode: runs[mode].report(phases[mode], load_before,
+                                           load_after) for mode in MODES}
+    finally:
+        for run in runs.values():
+            run.stop()
+    for mode in MODES:
+        results[mode]['logs'] = scan_logs(dirs[mode])
+    return results
 
 
 def ratios(modes):
@@ -540,6 +636,20 @@ def ratios(modes):
         t = tri['cpu']['sandbox_cpu_ms_per_port']
         out[phase]['srv_cpu'] = (round(t / b, 3) if b and t is not None
                                  else None)
+    return out
+
+
+def median_ratios(rounds):
+    """Each ratio's median over the rounds (the lower middle of an even
+    count: no value no round measured)."""
+    out = {}
+    for phase in PHASES:
+        out[phase] = {}
+        for key in rounds[0]['ratios'][phase]:
+            values = sorted(r['ratios'][phase][key] for r in rounds
+                            if r['ratios'][phase][key] is not None)
+            out[phase][key] = (values[(len(values) - 1) // 2] if values
+                               else None)
     return out
 
 
@@ -566,16 +676,22 @@ def print_report(report):
                          _fmt(cpu['sandbox_cpu_ms_per_port']),
                          '%.0f%%' % (100.0 * cpu['other_cpu_s'] /
                                      max(cpu['wall_s'], 0.01))))
-    for phase in PHASES:
-        r = rat[phase]
-        rows.append(('ratio t/b', phase, '', '', _fmt(r['p50'], 2),
-                     _fmt(r['p95'], 2), _fmt(r['p99'], 2),
-                     _fmt(r['mean'], 2), '', _fmt(r['srv_cpu'], 2), ''))
+    many = len(report['rounds']) > 1
+    for label, rnd in ([('round %d' % (n + 1), r['ratios'])
+                        for n, r in enumerate(report['rounds'])]
+                       if many else []) + [('ratio t/b', rat)]:
+        for phase in PHASES:
+            r = rnd[phase]
+            rows.append(((label if label != 'ratio t/b' or not many else
+                          'median t/b'), phase, '', '', _fmt(r['p50'], 2),
+                         _fmt(r['p95'], 2), _fmt(r['p99'], 2),
+                         _fmt(r['mean'], 2), '', _fmt(r['srv_cpu'], 2), ''))
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     print()
     print('Port create latency, %d creates per phase, concurrency %d '
-          '(latencies of successful creates)' % (
-              report['config']['count'], report['config']['concurrency']))
+          '(latencies of successful creates%s)' % (
+              report['config']['count'], report['config']['concurrency'],
+              '; the modes\' rows are round 1\'s' if many else ''))
     for i, row in enumerate([headers] + rows):
         if i in (1, 1 + 2 * len(PHASES)):
             print('  '.join('-' * w for w in widths))
@@ -673,6 +789,16 @@ def parse_args(argv=None):
                         help='Folder for the sandboxes (DIR/baseline, '
                              'DIR/tricircle; must be new or empty); default '
                              'a new temporary folder, kept for its logs.')
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='Pairs of runs, the order swapped each round; '
+                             'the ratios are the rounds\' median (default '
+                             '%(default)s).')
+    parser.add_argument('--interleave', type=int, default=0,
+                        metavar='SLICES',
+                        help='Both sandboxes up at once, each phase cut '
+                             'into SLICES slices run by the two modes in '
+                             'turn (default 0: one sandbox after the '
+                             'other).')
     parser.add_argument('--quick', action='store_true',
                         help='Smoke run: 30 creates per phase.')
     parser.add_argument('--output', default=DEFAULT_OUTPUT,
@@ -682,8 +808,10 @@ def parse_args(argv=None):
         args.count = 30 if args.quick else 200
     if args.warmup is None:
         args.warmup = 2 if args.quick else 5
-    if args.count < 1 or args.concurrency < 1 or args.warmup < 0:
-        parser.error('--count and --concurrency must be >= 1, --warmup >= 0')
+    if (args.count < 1 or args.concurrency < 1 or args.warmup < 0 or
+            args.rounds < 1 or args.interleave < 0):
+        parser.error('--count, --concurrency and --rounds must be >= 1, '
+                     '--warmup >= 0')
     return args
 
 
@@ -696,24 +824,42 @@ def main(argv=None):
     base_dir = os.path.abspath(args.dir) if args.dir else tempfile.mkdtemp(
         prefix='tricircle-port-create-')
     os.makedirs(base_dir, exist_ok=True)
-    for mode in MODES:  # refuse a used folder before anything starts
-        _fresh(os.path.join(base_dir, mode))
+    dirs = [{mode: os.path.join(base_dir, *(
+        ([] if n == 0 else ['round-%d' % (n + 1)]) + [mode]))
+        for mode in MODES} for n in range(args.rounds)]
+    for round_dirs in dirs:  # refuse a used folder before anything starts
+        for mode_dir in round_dirs.values():
+            _fresh(mode_dir)
     report = {
         'benchmark': 'port_create',
         'started_at': datetime.datetime.now(
             datetime.timezone.utc).isoformat(timespec='seconds'),
         'config': {'count': args.count, 'concurrency': args.concurrency,
                    'warmup': args.warmup, 'quick': args.quick,
+                   'rounds': args.rounds, 'interleave': args.interleave,
                    'cidr': CIDR, 'order': list(MODES),
                    'sandbox_dir': base_dir},
         'environment': environment(),
         'modes': {},
     }
     started = time.monotonic()
-    for mode in MODES:
-        report['modes'][mode] = run_mode(mode, os.path.join(base_dir, mode),
-                                         args)
-    report['ratios'] = ratios(report['modes'])
+    report['rounds'] = []
+    for n, round_dirs in enumerate(dirs):
+        order = MODES if n % 2 == 0 else tuple(reversed(MODES))
+        if args.interleave:
+            modes = run_interleaved(round_dirs, args)
+        else:
+            modes = {mode: run_mode(mode, round_dirs[mode], args)
+                     for mode in order}
+        report['rounds'].append({
+            'order': list(order), 'ratios': ratios(modes),
+            'srv_cpu_ms_per_port': {
+                mode: {phase: modes[mode]['phases'][phase]['cpu'][
+                    'sandbox_cpu_ms_per_port'] for phase in PHASES}
+                for mode in MODES}})
+        if n == 0:
+            report['modes'] = modes
+    report['ratios'] = median_ratios(report['rounds'])
     report['target'] = {
         'p50_ratio_max': P50_RATIO_TARGET,
         'met': {phase: (None if report['ratios'][phase]['p50'] is None else

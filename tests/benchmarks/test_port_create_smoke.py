@@ -43,3 +43,19 @@ def test_every_port_reached_pod1_and_central(report):
     assert check['duplicates']['source'] == 'central'
     assert check['pod1_ports'] == check['created_ports'], check
     assert check['created_ports'] > 0
+
+
+def test_interleaved_slices_add_up(tmp_path):
+    """``--interleave``: both sandboxes up at once, each phase in slices;
+    every slice's ports are counted once, in their own mode."""
+    report = run_benchmark('port_create.py', tmp_path / 'interleaved.json',
+                           '--count', '6', '--warmup', '1',
+                           '--interleave', '3', '--dir',
+                           str(tmp_path / 'sandboxes'))
+    for mode in ('baseline', 'tricircle'):
+        phases = report['modes'][mode]['phases']
+        assert [(phases[p]['requests'], phases[p]['ok'])
+                for p in ('sequential', 'concurrent')] == [(6, 6), (6, 6)]
+        assert report['modes'][mode]['verification'][
+            'pod1_matches_created'], report['modes'][mode]['verification']
+        assert phases['sequential']['cpu']['sandbox_cpu_ms_per_port'] > 0
