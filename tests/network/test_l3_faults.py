@@ -5,6 +5,7 @@ Jobs fail, are retried with backoff and converge once the server is back;
 repairs it."""
 
 import concurrent.futures
+import threading
 import time
 
 from keystoneauth1 import adapter
@@ -12,6 +13,7 @@ from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import pytest
 
+from tests.conftest import eventually
 from tests.conftest import run_tricircle
 from tests.conftest import start_sandbox
 from tests.network.conftest import Cloud
@@ -19,6 +21,8 @@ from tests.network.helpers import bottom
 from tests.network.helpers import make_external
 from tests.network.helpers import make_net
 from tests.network.helpers import wait_jobs
+
+GATEWAY_OWNER = 'network:tricircle_gateway'
 
 
 @pytest.fixture(scope='module')
@@ -187,3 +191,57 @@ def test_central_restart_during_pod_port_creates(sandbox2):
             if p.name.startswith('restart-')]
     assert len(made) == sum(1 for code, _t in answers if code == 201)
     _assert_clean(sandbox_dir)
+
+
+def test_interface_wins_over_a_racing_gateway_reservation(sandbox2):
+    """A pod pulling a subnet no router holds reserves its gateway IP on
+    central (``CentralClient.gateway_port``). A reservation landing
+    between add_router_interface's release of the old one and its own
+    port must not fail the add: the reservation only stands in for it."""
+    _sandbox_dir, cloud = sandbox2
+    net, sub = make_net(cloud, 'az1', '10.3.10.0/24')
+    router = cloud.central.network.create_router(name='raced')
+    api = adapter.Adapter(ks_session.Session(auth=noauth.NoAuth()),
+                          endpoint_override=cloud.state['central']['neutron'])
+    query = ('/v2.0/ports?fixed_ips=subnet_id%%3D%s&fixed_ips=ip_address'
+             '%%3D%s' % (sub.id, sub.gateway_ip))
+
+    def holders():
+        return [p['device_owner'] for p in api.get(query).json()['ports']]
+
+    def reserve():
+        return api.post('/v2.0/ports', raise_exc=False, json={'port': {
+            'network_id': net.id, 'admin_state_up': False,
+            'device_owner': GATEWAY_OWNER, 'fixed_ips': [
+                {'subnet_id': sub.id, 'ip_address': sub.gateway_ip}]}})
+
+    def race(stop):
+        """As a pod does: once the add has released the reservation and
+        nobody holds the IP, take it. True if it got in first."""
+        while not stop.is_set():
+            if not holders():
+                return reserve().status_code == 201
+        return False
+
+    assert reserve().status_code == 201
+    raced = 0
+    for _cycle in range(30):    # a race is won about one cycle in four
+        if raced == 2:
+            break
+        # A reservation holds the IP (central's own after a remove).
+        eventually(lambda: holders() == [GATEWAY_OWNER],
+                   'gateway IP of %s reserved' % sub.id)
+        stop = threading.Event()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            racer = pool.submit(race, stop)
+            time.sleep(0.05)   # the racer is polling when the add starts
+            cloud.central.network.add_interface_to_router(
+                router, subnet_id=sub.id)
+            stop.set()
+            raced += racer.result()
+        assert holders() == ['network:router_interface']
+        cloud.central.network.remove_interface_from_router(
+            router, subnet_id=sub.id)
+    # Without the add taking the IP back, any race won is a 409 above.
+    assert raced, 'no reservation got between the release and the add'
+    wait_jobs(cloud, router.id)

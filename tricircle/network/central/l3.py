@@ -6,6 +6,7 @@ job for the router, and XJob converges the bottom routers, the bridge
 network and the extra routes in every pod the router touches.
 """
 
+from neutron.ipam import exceptions as ipam_exc
 from neutron.services.l3_router import l3_router_plugin
 from neutron_lib.api.definitions import l3 as l3_apidef
 from neutron_lib.callbacks import events
@@ -23,6 +24,8 @@ from tricircle.network.central import reach
 LOG = logging.getLogger(__name__)
 
 JOB_ROUTER_SETUP = constants.JOB_ROUTER_SETUP
+# Tries of an interface on a subnet whose gateway IP pods keep reserving.
+GATEWAY_ATTEMPTS = 3
 
 
 FIP_STATUSES = (n_const.FLOATINGIP_STATUS_ACTIVE,
@@ -50,13 +53,27 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         subnet_id = (interface_info or {}).get('subnet_id')
         reach.check_interface(context, self.get_router(context, router_id),
                               interface_info or {})
-        if subnet_id:
-            # A network in no pod yet is fine: its pieces follow when it
-            # first reaches one (the local plugin queues router_setup).
-            self._release_gateway_reservation(
-                context, core.get_subnet(context, subnet_id))
-        info = super().add_router_interface(context, router_id,
-                                            interface_info)
+        for attempt in range(1, GATEWAY_ATTEMPTS + 1):
+            if subnet_id:
+                # A network in no pod yet is fine: its pieces follow when
+                # it first reaches one (the local plugin queues
+                # router_setup).
+                self._release_gateway_reservation(
+                    context, core.get_subnet(context, subnet_id))
+            try:
+                info = super().add_router_interface(context, router_id,
+                                                    interface_info)
+                break
+            except (ipam_exc.IpAddressAlreadyAllocated,
+                    n_exc.IpAddressInUse):
+                # A pod reserved the gateway IP again between the release
+                # and the interface (it pulled the subnet meanwhile): the
+                # reservation only stands in for this interface.
+                if not subnet_id or attempt == GATEWAY_ATTEMPTS:
+                    raise
+                LOG.info('Gateway IP of subnet %s was reserved again while '
+                         'router %s took it; releasing it once more',
+                         subnet_id, router_id)
         self._sync(context, router_id, info.get('project_id'))
         self._sync_siblings(context, router_id)
         return info
