@@ -271,9 +271,8 @@ def _plan(count, concurrency, warmup):
             ('concurrent', count, concurrency))
 
 
-def _run_metered(create, n, threads, meter):
-    """(results, wall seconds, CPU use) of ``n`` creates."""
-    before = meter.snapshot()
+def _creates(create, n, threads):
+    """(results, wall seconds) of ``n`` creates from ``threads`` threads."""
     started = time.perf_counter()
     if threads == 1:
         results = [create() for _ in range(n)]
@@ -282,7 +281,13 @@ def _run_metered(create, n, threads, meter):
                 max_workers=threads,
                 thread_name_prefix='port-create') as pool:
             results = list(pool.map(create, range(n)))
-    wall = time.perf_counter() - started
+    return results, time.perf_counter() - started
+
+
+def _run_metered(create, n, threads, meter):
+    """(results, wall seconds, CPU use) of ``n`` creates."""
+    before = meter.snapshot()
+    results, wall = _creates(create, n, threads)
     return results, wall, meter.since(before)
 
 
@@ -315,9 +320,7 @@ def _merged(parts, phase):
 
 def run_sequential(create, count):
     """Stats of ``count`` creates one after another (no CPU meter)."""
-    started = time.perf_counter()
-    results = [create() for _ in range(count)]
-    return summarize(results, time.perf_counter() - started)
+    return summarize(*_creates(create, count, 1))
 
 
 def measure(create, count, concurrency, warmup, meter):
@@ -677,13 +680,13 @@ def print_report(report):
                          '%.0f%%' % (100.0 * cpu['other_cpu_s'] /
                                      max(cpu['wall_s'], 0.01))))
     many = len(report['rounds']) > 1
-    for label, rnd in ([('round %d' % (n + 1), r['ratios'])
-                        for n, r in enumerate(report['rounds'])]
-                       if many else []) + [('ratio t/b', rat)]:
+    labelled = ([('round %d' % (n + 1), r['ratios'])
+                 for n, r in enumerate(report['rounds'])] +
+                [('median t/b', rat)]) if many else [('ratio t/b', rat)]
+    for label, rnd in labelled:
         for phase in PHASES:
             r = rnd[phase]
-            rows.append(((label if label != 'ratio t/b' or not many else
-                          'median t/b'), phase, '', '', _fmt(r['p50'], 2),
+            rows.append((label, phase, '', '', _fmt(r['p50'], 2),
                          _fmt(r['p95'], 2), _fmt(r['p99'], 2),
                          _fmt(r['mean'], 2), '', _fmt(r['srv_cpu'], 2), ''))
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
