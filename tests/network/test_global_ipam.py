@@ -5,6 +5,8 @@ import collections
 import concurrent.futures
 import threading
 
+import netaddr
+
 import openstack.exceptions as os_exc
 import pytest
 
@@ -97,3 +99,58 @@ def test_address_rules_hold_through_a_pod(cloud):
     for port in made:
         assert pod.get_port(port.id).fixed_ips == port.fixed_ips
         pod.delete_port(port.id)
+
+
+def test_candidate_subnets_are_neutron_s(cloud):
+    """Both sides pick a port's subnets by column (``tricircle.network.
+    subnet_lookups``) and must still pick what Neutron picks: every plain
+    subnet, an EUI-64 address on a SLAAC one, a subnet limited to service
+    types only for its owners, a tenant's port on another project's shared
+    network, and Neutron's errors when there is nothing to pick from."""
+    admin = cloud.central.network
+    net = admin.create_network(name='candidates', shared=True,
+                               availability_zone_hints=['az1'])
+    v4 = admin.create_subnet(network_id=net.id, cidr='10.52.0.0/24',
+                             ip_version=4)
+    v6 = admin.create_subnet(network_id=net.id, cidr='2001:db8:52::/64',
+                             ip_version=6, ipv6_ra_mode='slaac',
+                             ipv6_address_mode='slaac')
+    tenant = cloud.tenant('candidates-b', region='Pod1').network
+    port = tenant.create_port(network_id=net.id)
+    eui64 = str(netaddr.EUI(port.mac_address).ipv6(
+        netaddr.IPNetwork(v6.cidr).first))
+    got = {ip['subnet_id']: ip['ip_address'] for ip in port.fixed_ips}
+    assert set(got) == {v4.id, v6.id} and got[v6.id] == eui64, got
+    assert admin.get_port(port.id).fixed_ips == port.fixed_ips
+    # An address asked for by IP alone finds its subnet (the network's
+    # owner may ask: Neutron's policy refuses the tenant, 403).
+    pod = cloud.pods['Pod1'].network
+    named = pod.create_port(network_id=net.id,
+                            fixed_ips=[{'ip_address': '10.52.0.77'}])
+    assert named.fixed_ips[0] == {'subnet_id': v4.id,
+                                  'ip_address': '10.52.0.77'}
+    assert {ip['subnet_id'] for ip in named.fixed_ips} == {v4.id, v6.id}
+
+    # A subnet limited to router gateways: ordinary ports leave it alone
+    # (Neutron's own filter runs: the network is no longer plain).
+    gw_only = admin.create_subnet(network_id=net.id, cidr='10.53.0.0/24',
+                                  ip_version=4,
+                                  service_types=['network:router_gateway'])
+    later = tenant.create_port(network_id=net.id)
+    assert gw_only.id not in {ip['subnet_id'] for ip in later.fixed_ips}
+    assert {ip['subnet_id'] for ip in later.fixed_ips} == {v4.id, v6.id}
+    with pytest.raises(os_exc.BadRequestException):
+        admin.create_port(network_id=net.id, fixed_ips=[
+            {'subnet_id': gw_only.id}], device_owner='compute:nova')
+
+    bare = admin.create_network(name='candidates-bare')
+    empty = admin.create_port(network_id=bare.id)
+    assert empty.fixed_ips == []
+    with pytest.raises(os_exc.BadRequestException):
+        admin.create_port(network_id=bare.id,
+                          fixed_ips=[{'ip_address': '10.54.0.5'}])
+    for made in (port, named, later):
+        pod.delete_port(made.id)
+    admin.delete_port(empty.id)
+    admin.delete_network(bare.id)
+    admin.delete_network(net.id)

@@ -78,6 +78,19 @@ _NORMALISE = {
 }
 
 
+def held_gateway(subnet):
+    """Whether central must hold ``subnet``'s gateway IP for the pods'
+    bottom routers: only an address a pod's port could otherwise take.
+    An off-link gateway (Neutron allows one) is not on the subnet, and
+    IPv6's subnet-router anycast address (Neutron's default IPv6
+    gateway) is refused to every port but a router's."""
+    gateway = subnet.get('gateway_ip')
+    if not gateway:
+        return False
+    ip, cidr = netaddr.IPAddress(gateway), netaddr.IPNetwork(subnet['cidr'])
+    return ip in cidr and not (cidr.version == 6 and ip == cidr.network)
+
+
 def same(key, a, b):
     norm = _NORMALISE.get(key, lambda v: v)
     return norm(a) == norm(b)

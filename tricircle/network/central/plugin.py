@@ -7,7 +7,6 @@ registered in the Tricircle DB, and a network's ``availability_zones`` are
 the pods it has been materialised in.
 """
 
-import netaddr
 from neutron.common import _constants as n_common_const
 from neutron.db.models import securitygroup as sg_models
 from neutron.plugins.ml2 import plugin as ml2_plugin
@@ -208,10 +207,9 @@ class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
             elif gateway_ip and gateway_ip in ips:
                 holders.append(port['id'])
         net = self.get_network(admin, subnet['network_id'])
-        if holders or not gateway_ip or net.get(external_net.EXTERNAL) or \
-                netaddr.IPAddress(gateway_ip) not in netaddr.IPNetwork(
-                    subnet['cidr']):
-            return  # nothing a bottom router could take
+        if (holders or net.get(external_net.EXTERNAL) or
+                not attributes.held_gateway(subnet)):
+            return  # nothing a pod's port could take
         port = plugin_utils.create_port(self, admin, {'port': {
             'network_id': subnet['network_id'],
             'tenant_id': subnet['project_id'],

@@ -10,8 +10,7 @@ what it holds.
 
 import contextlib
 
-import netaddr
-
+from neutron.common import ipv6_utils
 from neutron.db import models_v2
 from neutron.extensions import tagging
 from neutron_lib import constants as n_const
@@ -42,6 +41,7 @@ LOG = logging.getLogger(__name__)
 # What a pulled port takes from central besides its owned attributes and
 # its addresses.
 _PULLED_PORT_KEYS = ('network_id', 'project_id')
+_ADDRESS_MODES = ('ipv6_address_mode', 'ipv6_ra_mode')
 # A network a pod may not hold is left out of a list, not an error.
 _NOT_HERE = (n_exc.NetworkNotFound, t_exc.NetworkNotInPod,
              t_exc.NetworkInAnotherPod)
@@ -57,14 +57,6 @@ def held_row(context, model, resource_id, *columns):
         return admin.session.query(
             *[getattr(model, c) for c in columns or ('id',)]).filter(
                 model.id == resource_id).first()
-
-
-def _on_link(subnet):
-    """Whether a subnet's gateway IP is inside its CIDR (Neutron allows an
-    off-link gateway)."""
-    gateway = subnet.get('gateway_ip')
-    return bool(gateway) and netaddr.IPAddress(gateway) in netaddr.IPNetwork(
-        subnet['cidr'])
 
 
 def _visible(context, top):
@@ -228,15 +220,26 @@ class PullMixin:
                                top['project_id'])
 
     def _adopt_top_addresses(self, context, attrs, top):
-        """Make the local port carry central's id, MAC and IPs."""
+        """Make the local port carry central's id, MAC and IPs.
+
+        An address on an IPv6 SLAAC or DHCPv6-stateless subnet is left
+        out: Neutron adds it to every port but a router's by itself,
+        from the MAC (the same as central's), and refuses it asked for
+        twice."""
         attrs['id'] = top['id']
         attrs['mac_address'] = top['mac_address']
+        implicit = (attrs.get('device_owner') or top.get('device_owner')
+                    ) not in n_const.ROUTER_INTERFACE_OWNERS_SNAT
+        fixed = []
         for ip in top['fixed_ips']:
-            if not held_row(context, models_v2.Subnet, ip['subnet_id']):
-                self._ensure_subnet(context, ip['subnet_id'])
-        attrs['fixed_ips'] = [{'subnet_id': ip['subnet_id'],
-                               'ip_address': ip['ip_address']}
-                              for ip in top['fixed_ips']]
+            row = held_row(context, models_v2.Subnet, ip['subnet_id'],
+                           *_ADDRESS_MODES)
+            subnet = (dict(row._mapping) if row is not None else
+                      self._ensure_subnet(context, ip['subnet_id']))
+            if not (implicit and ipv6_utils.is_auto_address_subnet(subnet)):
+                fixed.append({'subnet_id': ip['subnet_id'],
+                              'ip_address': ip['ip_address']})
+        attrs['fixed_ips'] = fixed
 
     def _central_view(self, context, net_id, fields):
         """A central network that cannot live here, shown as central has
@@ -346,9 +349,9 @@ class PullMixin:
             except n_exc.SubnetNotFound:
                 pass
             gateway_ip = None
-            if net.get('router:external') or not _on_link(top):
-                # The upstream router's, or off the subnet: never a bottom
-                # router's, so there is nothing to reserve.
+            if net.get('router:external') or not attributes.held_gateway(top):
+                # The upstream router's, off the subnet, or one no port
+                # but a router's may take: nothing to reserve.
                 gateway_ip = top.get('gateway_ip')
             elif top.get('gateway_ip'):
                 gateway = self.central.gateway_port(top)
