@@ -35,6 +35,7 @@ from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
 from tricircle.network import sfc
 from tricircle.network import sg_lookups
+from tricircle.network import subnet_lookups
 from tricircle.network.sync import bridge
 
 LOG = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ _NOT_BLOCKING = tuple(n_common_const.AUTO_DELETE_PORT_OWNERS) + (
 
 
 class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
+                             subnet_lookups.SubnetLookups,
                              ml2_plugin.Ml2Plugin):
     """ML2 whose availability zones are Tricircle pods."""
 

@@ -28,6 +28,7 @@ from tricircle.network import exceptions as t_exc
 from tricircle.network.local import sg as local_sg
 from tricircle.network import sfc
 from tricircle.network import sg_lookups
+from tricircle.network import subnet_lookups
 from tricircle.network.sync import bridge
 from tricircle.network.sync import shadow_ports
 
@@ -54,6 +55,7 @@ def _given(value):
 
 class TricircleLocalPlugin(local_sg.SecurityGroupMixin, pull.PullMixin,
                            sg_lookups.SecurityGroupLookups,
+                           subnet_lookups.SubnetLookups,
                            ml2_plugin.Ml2Plugin):
     """ML2 whose networks, subnets and addresses come from central."""
 
