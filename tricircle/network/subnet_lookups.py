@@ -21,8 +21,11 @@ which also finds the right error.
 from neutron.db import ipam_pluggable_backend
 from neutron.db import models_v2
 from neutron.db.models import subnet_service_type
+from neutron_lib.db import api as db_api
 from neutron_lib.db import model_query
 from neutron_lib import exceptions as n_exc
+from sqlalchemy import orm
+from sqlalchemy.orm import exc as orm_exc
 
 # What the allocation reads of a candidate, besides what
 # ``_make_subnet_dict`` would also give it.
@@ -62,6 +65,27 @@ class SubnetLookups:
     def __init__(self):
         super().__init__()
         self.ipam = IpamBackend()
+
+    def get_network(self, context, id, fields=None, net_db=None):
+        """Neutron's, but the network's subnets come without their own
+        relationships (pools, DNS servers, routes, the network's
+        attributes again: a query each), which a network's dict does not
+        show; they load when something reads them."""
+        with db_api.CONTEXT_READER.using(context):
+            if net_db is None:
+                net_db = _network(context, id)
+            return super().get_network(context, id, fields=fields,
+                                       net_db=net_db)
+
+
+def _network(context, network_id):
+    model = models_v2.Network
+    try:
+        return model_query.query_with_hooks(context, model).options(
+            orm.selectinload(model.subnets).lazyload('*')).filter(
+                model.id == network_id).one()
+    except orm_exc.NoResultFound:
+        raise n_exc.NetworkNotFound(net_id=network_id)
 
 
 def _plain_subnets(context, network_id):
