@@ -167,6 +167,49 @@ def test_bad_rule_refused_on_central(cloud, tenant, sg, ports, bad):
     assert_in_sync(cloud, sg.id, ports)
 
 
+def test_duplicate_rules_refused_as_neutron_does(cloud, tenant, sg, ports):
+    """Both sides check a new rule against the group's rules by column
+    (``sg_lookups``); Neutron's answers stand: the same match again is
+    409 with the rule's id, whether written alike or not (``6`` for
+    ``tcp``, a bare address for its /32), and nothing of a refused bulk
+    is left (twice in one bulk: the plugins create a bulk item by item,
+    so the second is refused as the first's duplicate, 409, and the
+    first undone)."""
+    made = tenant.create_security_group_rule(
+        security_group_id=sg.id, direction='ingress', ether_type='IPv4',
+        protocol='tcp', port_range_min=8080, port_range_max=8080,
+        remote_ip_prefix='192.0.2.7/32')
+    for again in ({'protocol': 'tcp', 'remote_ip_prefix': '192.0.2.7/32'},
+                  {'protocol': '6', 'remote_ip_prefix': '192.0.2.7'}):
+        with pytest.raises(os_exc.ConflictException) as err:
+            tenant.create_security_group_rule(
+                security_group_id=sg.id, direction='ingress',
+                ether_type='IPv4', port_range_min=8080, port_range_max=8080,
+                **again)
+        assert made.id in str(err.value)
+    rule = dict(security_group_id=sg.id, direction='egress',
+                ether_type='IPv4', protocol='udp', port_range_min=53,
+                port_range_max=53)
+    before = set(central_rules(cloud, sg.id))
+    with pytest.raises(os_exc.ConflictException):
+        list(tenant.create_security_group_rules([rule, dict(rule)]))
+    assert set(central_rules(cloud, sg.id)) == before
+    # The same check in a pod, on its copy of the group.
+    pod = cloud.pods['Pod1'].network
+    copied = pod_rules(cloud, 'Pod1', sg.id)[0]
+    wait_jobs(cloud, sg.id)
+    assert made.id in pod_rules(cloud, 'Pod1', sg.id)[0]
+    with pytest.raises(os_exc.ConflictException):
+        pod.create_security_group_rule(
+            security_group_id=sg.id, direction='ingress', ether_type='IPv4',
+            protocol='tcp', port_range_min=8080, port_range_max=8080,
+            remote_ip_prefix='192.0.2.7/32', description='local try')
+    assert set(pod_rules(cloud, 'Pod1', sg.id)[0]) <= set(copied) | {made.id}
+    tenant.delete_security_group_rule(made.id)
+    wait_jobs(cloud, sg.id)
+    assert_in_sync(cloud, sg.id, ports)
+
+
 def test_admin_redo_restores_a_pod(cloud, sg, ports):
     """Rules changed behind Tricircle's back in a pod come back as central
     has them when an admin queues the group's job by hand."""
@@ -380,3 +423,4 @@ def test_a_ports_groups_are_checked_as_neutron_does(cloud, tenant):
                       p.id for _conn, p in made)
     for conn, port in made:
         conn.delete_port(port.id)
+

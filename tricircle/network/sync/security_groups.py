@@ -138,23 +138,51 @@ def _converge(pod, top, members):
             project_id=rule.get('project_id') or top.project_id)
         LOG.info('Copied rule %s of security group %s to pod %s',
                  rule['id'], sg_id, pod['region_name'])
-    for (direction, ethertype, protocol, low, high, prefix), rule in (
-            expanded.items()):
+    # A central rule of the group may match a member's traffic already.
+    present = {_match(r, r.get('remote_ip_prefix')) for r in rules
+               if not r.get('remote_group_id')}
+    _add_ip_rules(conn, pod, top, [(match, rule) for match, rule in
+                                   expanded.items() if match not in present])
+    _record(pod, sg_id, top.project_id)
+
+
+def _add_ip_rules(conn, pod, top, expanded):
+    """The IP rules standing for remote members, in one bulk request
+    rather than one request each (a busy group gains dozens per job). A
+    refused bulk (409: some rule matches one already there, and the pod
+    undid the rest) goes again one by one."""
+    bodies = [dict(security_group_id=top.id, direction=direction,
+                   ether_type=ethertype, protocol=protocol,
+                   port_range_min=low, port_range_max=high,
+                   remote_ip_prefix=prefix, project_id=top.project_id,
+                   description=EXPANDED_PREFIX + rule['id'])
+              for (direction, ethertype, protocol, low, high, prefix), rule
+              in expanded]
+    if len(bodies) > 1:
         try:
-            conn.create_security_group_rule(
-                security_group_id=sg_id, direction=direction,
-                ether_type=ethertype, protocol=protocol,
-                port_range_min=low, port_range_max=high,
-                remote_ip_prefix=prefix, project_id=top.project_id,
-                description=EXPANDED_PREFIX + rule['id'])
+            list(conn.create_security_group_rules(bodies))
+        except os_exc.ConflictException as e:
+            LOG.debug('Bulk of %d IP rules refused in pod %s (%s); adding '
+                      'them one by one', len(bodies), pod['region_name'], e)
+        else:
+            LOG.info('Security group %s in pod %s: %d rules stand for '
+                     'remote members %s', top.id, pod['region_name'],
+                     len(bodies), ', '.join(b['remote_ip_prefix']
+                                            for b in bodies))
+            return
+    for body in bodies:
+        try:
+            conn.create_security_group_rule(**body)
         except os_exc.ConflictException as e:
             # A central rule of the group matches the same traffic already.
-            LOG.debug('IP rule %s of %s not needed in pod %s: %s', prefix,
-                      rule['id'], pod['region_name'], e)
+            LOG.debug('IP rule %s of %s not needed in pod %s: %s',
+                      body['remote_ip_prefix'], body['description'],
+                      pod['region_name'], e)
             continue
         LOG.info('Security group %s in pod %s: rule %s stands for remote '
-                 'member %s', sg_id, pod['region_name'], rule['id'], prefix)
-    _record(pod, sg_id, top.project_id)
+                 'member %s', top.id, pod['region_name'],
+                 body['description'][len(EXPANDED_PREFIX):],
+                 body['remote_ip_prefix'])
 
 
 def _remove(pod, sg_id):
