@@ -133,6 +133,18 @@ def test_routed_pods_are_the_pods_holding_a_copy(db):
     assert api.routed_pods(None, 'top-3', 'network') == []
 
 
+def test_pods_holding_any_of_many(db):
+    one, two, three = _pod('R1'), _pod('R2', 'az2'), _pod('R3', 'az3')
+    _routing(one['pod_id'], top_id='p-1', resource_type='port')
+    _routing(two['pod_id'], top_id='p-2', resource_type='port')
+    _routing(two['pod_id'], top_id='p-3', resource_type='port')
+    _routing(three['pod_id'], top_id='p-1', resource_type='network')
+    assert api.pods_holding(None, ['p-1', 'p-2', 'p-3', 'p-9'], 'port') == {
+        one['pod_id'], two['pod_id']}
+    assert api.pods_holding(None, {'p-1'}, 'network') == {three['pod_id']}
+    assert api.pods_holding(None, [], 'port') == set()
+
+
 def test_delete_routings_of_one_copy(db):
     one, two = _pod('R1'), _pod('R2', 'az2')
     _routing(one['pod_id'])

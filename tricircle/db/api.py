@@ -140,6 +140,20 @@ def routed_pods(ctx, top_id, resource_type):
         return [pod.to_dict() for pod in query]
 
 
+def pods_holding(ctx, top_ids, resource_type):
+    """The ids of the pods holding any of ``top_ids``, in one query (a
+    security group's job asks for every member port of the group)."""
+    top_ids = list(top_ids)
+    if not top_ids:
+        return set()
+    with core.reader(ctx) as session:
+        return {row.pod_id for row in session.query(
+            models.ResourceRouting.pod_id).filter(
+                models.ResourceRouting.top_id.in_(top_ids),
+                models.ResourceRouting.resource_type == resource_type
+            ).distinct()}
+
+
 def get_routing(ctx, routing_id):
     with core.reader(ctx) as session:
         routing = session.get(models.ResourceRouting, routing_id)

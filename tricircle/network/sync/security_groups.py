@@ -34,6 +34,7 @@ from tricircle.network import regions
 LOG = logging.getLogger(__name__)
 
 EXPANDED_PREFIX = 'tricircle:'
+_MEMBER_FIELDS = ('id', 'fixed_ips')
 
 
 def _rule_dict(rule):
@@ -48,11 +49,14 @@ def _match(rule, prefix):
 
 def _members(central, remote_ids):
     """``{group id: [(port id, ip)]}``: every central port using a group,
-    once per fixed IP."""
+    once per fixed IP. Only the two fields are asked for: a busy group's
+    job runs after every port create, and central checks the policy of
+    each field of each port it lists."""
     members = {}
     for sg_id in remote_ids:
         members[sg_id] = [(port.id, ip['ip_address'])
-                          for port in central.ports(security_groups=sg_id)
+                          for port in central.ports(
+                              security_groups=sg_id, fields=_MEMBER_FIELDS)
                           for ip in port.fixed_ips]
     return members
 
@@ -89,8 +93,8 @@ def _local_members(conn, pod, remote_ids):
     IP rule for its own port)."""
     routed = {r['top_id'] for r in db_api.list_routings(None, {
         'pod_id': pod['pod_id'], 'resource_type': constants.RT_PORT})}
-    return {sg_id: routed | {p.id for p in conn.ports(security_groups=sg_id)}
-            for sg_id in remote_ids}
+    return {sg_id: routed | {p.id for p in conn.ports(
+        security_groups=sg_id, fields=('id',))} for sg_id in remote_ids}
 
 
 def _converge(pod, top, members):
@@ -224,9 +228,10 @@ def _placed(central, sg_id, pods):
     placed = {r['pod_id'] for r in db_api.list_routings(None, {
         'top_id': sg_id, 'resource_type': constants.RT_SG})}
     if central is not None:
-        for port in central.ports(security_groups=sg_id):
-            placed |= {r['pod_id'] for r in db_api.list_routings(None, {
-                'top_id': port.id, 'resource_type': constants.RT_PORT})}
+        placed |= db_api.pods_holding(None, {
+            port.id for port in central.ports(security_groups=sg_id,
+                                              fields=('id',))},
+            constants.RT_PORT)
     return [pod_id for pod_id in sorted(placed) if pod_id in pods]
 
 
