@@ -423,4 +423,3 @@ def test_a_ports_groups_are_checked_as_neutron_does(cloud, tenant):
                       p.id for _conn, p in made)
     for conn, port in made:
         conn.delete_port(port.id)
-

@@ -228,10 +228,9 @@ def _placed(central, sg_id, pods):
     placed = {r['pod_id'] for r in db_api.list_routings(None, {
         'top_id': sg_id, 'resource_type': constants.RT_SG})}
     if central is not None:
-        placed |= db_api.pods_holding(None, {
-            port.id for port in central.ports(security_groups=sg_id,
-                                              fields=('id',))},
-            constants.RT_PORT)
+        port_ids = {port.id for port in central.ports(
+            security_groups=sg_id, fields=('id',))}
+        placed |= db_api.pods_holding(None, port_ids, constants.RT_PORT)
     return [pod_id for pod_id in sorted(placed) if pod_id in pods]
 
 
