@@ -353,7 +353,7 @@ class PullMixin:
                 # The upstream router's, off the subnet, or one no port
                 # but a router's may take: nothing to reserve.
                 gateway_ip = top.get('gateway_ip')
-            elif top.get('gateway_ip'):
+            else:
                 gateway = self.central.gateway_port(top)
                 gateway_ip = next(ip['ip_address'] for ip in
                                   gateway['fixed_ips']
