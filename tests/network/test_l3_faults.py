@@ -18,6 +18,8 @@ from tests.conftest import run_tricircle
 from tests.conftest import start_sandbox
 from tests.network.conftest import Cloud
 from tests.network.helpers import bottom
+from tests.network.helpers import bridge_ip
+from tests.network.helpers import central_bridge
 from tests.network.helpers import make_external
 from tests.network.helpers import make_net
 from tests.network.helpers import wait_jobs
@@ -245,3 +247,44 @@ def test_interface_wins_over_a_racing_gateway_reservation(sandbox2):
     # Without the add taking the IP back, any race won is a 409 above.
     assert raced, 'no reservation got between the release and the add'
     wait_jobs(cloud, router.id)
+
+
+def test_a_bridge_port_left_unattached_is_taken_again(sandbox2):
+    """A job makes a pod's bridge port while it makes the bottom router; a
+    run that stopped in between leaves the port unattached. The next run
+    takes that very port, so no address on the bridge leaks."""
+    sandbox_dir, cloud = sandbox2
+    _n1, sub1 = make_net(cloud, 'az1', '10.3.21.0/24')
+    _n2, sub2 = make_net(cloud, 'az2', '10.3.22.0/24')
+    spanning = cloud.central.network.create_router(name='spans-first')
+    for sub in (sub1, sub2):
+        cloud.central.network.add_interface_to_router(spanning,
+                                                      subnet_id=sub.id)
+    wait_jobs(cloud, spanning.id)
+    bridge_net, bridge_sub = central_bridge(cloud, spanning.project_id)
+
+    router = cloud.central.network.create_router(name='left-behind')
+    pod1 = cloud.pods['Pod1'].network
+    name = 'bridge-%s' % router.id
+    left = pod1.create_port(network_id=bridge_net.id, name=name,
+                            project_id=router.project_id,
+                            device_owner='network:tricircle_bridge',
+                            fixed_ips=[{'subnet_id': bridge_sub.id}])
+    _n3, sub3 = make_net(cloud, 'az1', '10.3.23.0/24')
+    _n4, sub4 = make_net(cloud, 'az2', '10.3.24.0/24')
+    for sub in (sub3, sub4):
+        cloud.central.network.add_interface_to_router(router,
+                                                      subnet_id=sub.id)
+    wait_jobs(cloud, router.id)
+
+    assert bridge_ip(cloud, 'Pod1', router.id, bridge_sub.id) == \
+        left.fixed_ips[0]['ip_address']
+    assert [p.id for p in pod1.ports(network_id=bridge_net.id,
+                                     name=name)] == [left.id]
+    # On central: that port and Pod2's, one per bottom router.
+    on_central = {p.id for p in cloud.central.network.ports(
+        network_id=bridge_net.id, name=name)}
+    assert left.id in on_central and len(on_central) == 2
+    assert bridge_ip(cloud, 'Pod2', router.id, bridge_sub.id) != \
+        left.fixed_ips[0]['ip_address']
+    _assert_clean(sandbox_dir)

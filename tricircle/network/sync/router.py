@@ -17,6 +17,8 @@ running it twice, or after a crash half-way, ends in the same state:
   router uses.
 """
 
+from concurrent import futures
+
 import netaddr
 import openstack.exceptions as os_exc
 from oslo_log import log as logging
@@ -148,10 +150,53 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
     ``bridge_id`` is the tenant's bridge subnet, in use or not, so that a
     router that no longer spans pods leaves it; the north-south bridge's
     interface is ``north_south``'s to keep or drop.
+
+    A missing bridge port is made while the router and its tenant
+    interfaces are: it needs no router, and being made through central
+    (with the bridge's pull into the pod) it is the slowest part of a
+    pod joining a router.
     """
     conn = _pod(pod)
     router_id = top.id
     piece = _bottom_router(conn, router_id)
+    have = _interfaces(conn, router_id) if piece is not None else {}
+    joining = None
+    with futures.ThreadPoolExecutor(1) as side:
+        if bridge_subnet is not None and bridge_id not in have:
+            joining = side.submit(_bridge_port, conn, top, bridge_subnet)
+        _ensure_router(conn, pod, top, piece, subnets, have, by_port or {})
+        _leave(conn, pod, router_id, subnets, have, bridge_subnet, bridge_id,
+               ns_subnet)
+        port = joining.result() if joining else have.get(bridge_id)
+    if bridge_subnet is None:
+        return None
+    if joining is not None:
+        conn.add_interface_to_router(router_id, port_id=port.id)
+        LOG.info('Joined router %s in pod %s to bridge %s at %s', router_id,
+                 pod['region_name'], bridge_subnet.cidr,
+                 port.fixed_ips[0]['ip_address'])
+    return next(ip['ip_address'] for ip in port.fixed_ips
+                if ip['subnet_id'] == bridge_id)
+
+
+def _bridge_port(conn, top, bridge_subnet):
+    """A bottom router's port on the tenant's bridge, made through central
+    like any port of a pod (its create pulls the bridge into the pod); one
+    a run that stopped half-way made but never attached is taken again."""
+    name = 'bridge-%s' % top.id
+    left = next((p for p in conn.ports(network_id=bridge_subnet.network_id,
+                                       name=name) if not p.device_id), None)
+    if left is not None:
+        return left
+    return conn.create_port(
+        network_id=bridge_subnet.network_id, project_id=top.project_id,
+        name=name, device_owner=constants.DEVICE_OWNER_BRIDGE,
+        fixed_ips=[{'subnet_id': bridge_subnet.id}])
+
+
+def _ensure_router(conn, pod, top, piece, subnets, have, by_port):
+    """The bottom router, its admin state and its tenant interfaces."""
+    router_id = top.id
     if piece is None:
         conn.create_router(name=router_id, project_id=top.project_id,
                            is_admin_state_up=top.is_admin_state_up,
@@ -165,9 +210,6 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
         LOG.info('Router %s in pod %s: admin_state_up %s', router_id,
                  pod['region_name'], top.is_admin_state_up)
     _record(router_id, pod, top.project_id)
-    have = _interfaces(conn, router_id)
-    wanted = {s.id for s in subnets}
-    by_port = by_port or {}
     for subnet in subnets:
         want_ip = by_port.get(subnet.id, (subnet.gateway_ip,))[0]
         port = have.get(subnet.id)
@@ -179,6 +221,13 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
             _attach(conn, router_id, subnet, by_port)
             LOG.info('Attached subnet %s to router %s in pod %s at %s',
                      subnet.id, router_id, pod['region_name'], want_ip)
+
+
+def _leave(conn, pod, router_id, subnets, have, bridge_subnet, bridge_id,
+           ns_subnet):
+    """Detach the subnets the router no longer has in this pod (the
+    bridge too, when the router no longer spans pods)."""
+    wanted = {s.id for s in subnets}
     ns_id = ns_subnet.id if ns_subnet is not None else None
     leaving = {subnet_id: port for subnet_id, port in have.items()
                if subnet_id not in wanted and subnet_id != ns_id and
@@ -191,22 +240,6 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
         conn.remove_interface_from_router(router_id, port_id=port.id)
         LOG.info('Detached subnet %s from router %s in pod %s', subnet_id,
                  router_id, pod['region_name'])
-    if bridge_subnet is None:
-        return None
-    port = have.get(bridge_id)
-    if port is None:
-        conn.get_network(bridge_subnet.network_id)  # materialise the bridge
-        port = conn.create_port(
-            network_id=bridge_subnet.network_id, project_id=top.project_id,
-            name='bridge-%s' % router_id,
-            device_owner=constants.DEVICE_OWNER_BRIDGE,
-            fixed_ips=[{'subnet_id': bridge_id}])
-        conn.add_interface_to_router(router_id, port_id=port.id)
-        LOG.info('Joined router %s in pod %s to bridge %s at %s', router_id,
-                 pod['region_name'], bridge_subnet.cidr,
-                 port.fixed_ips[0]['ip_address'])
-    return next(ip['ip_address'] for ip in port.fixed_ips
-                if ip['subnet_id'] == bridge_id)
 
 
 def _drop_routes_via_leaving(conn, router_id, staying_cidrs):
