@@ -190,3 +190,48 @@ def test_router_delete_cleans_every_pod(cloud3, nets, router):
         assert bridge_ports == []
     assert central_bridge(cloud3, router.project_id) == (None, None)
     assert cloud3.routings(top_id=router.id) == []
+
+
+def _reservations(cloud, subnet_id):
+    return [p.id for p in cloud.central.network.ports(
+        device_owner='network:tricircle_gateway',
+        fixed_ips='subnet_id=%s' % subnet_id)]
+
+
+@pytest.mark.parametrize('other_project', [False, True])
+def test_an_interface_takes_the_gateway_reservation_over(cloud3,
+                                                         other_project):
+    """A pod holding a subnet has its gateway IP reserved on central. The
+    router's interface takes that very port over (same id, now the
+    router's, up); a reservation of another project than the router's is
+    released instead, the interface port being the router project's, as
+    Neutron makes it. A remove reserves the IP again."""
+    n = 41 + other_project
+    owner = {'project_id': 'other-project'} if other_project else {}
+    net = cloud3.central.network.create_network(
+        name='takes-over', availability_zone_hints=['az1'], **owner)
+    sub = cloud3.central.network.create_subnet(
+        network_id=net.id, cidr='10.1.%d.0/24' % n, ip_version=4, **owner)
+    cloud3.pods['Pod1'].network.get_subnet(sub.id)   # pulled: reserved
+    reservation = cloud3.gateway_port(sub.id)
+    assert not reservation.is_admin_state_up
+    router = cloud3.central.network.create_router(name='takes-over-%d' % n)
+
+    info = cloud3.central.network.add_interface_to_router(router,
+                                                          subnet_id=sub.id)
+    assert (info['port_id'] == reservation.id) is not other_project
+    port = cloud3.central.network.get_port(info['port_id'])
+    assert (port.device_owner, port.device_id, port.is_admin_state_up,
+            port.project_id) == ('network:router_interface', router.id,
+                                 True, router.project_id)
+    assert [ip['ip_address'] for ip in port.fixed_ips] == [sub.gateway_ip]
+    assert _reservations(cloud3, sub.id) == []
+    wait_jobs(cloud3, router.id)
+    assert bottom(cloud3, 'Pod1', router.id)[1] == {sub.id: sub.gateway_ip}
+
+    cloud3.central.network.remove_interface_from_router(router,
+                                                        subnet_id=sub.id)
+    again = cloud3.gateway_port(sub.id)
+    assert again.id not in (reservation.id, port.id)
+    wait_jobs(cloud3, router.id)
+    assert bottom(cloud3, 'Pod1', router.id) is None

@@ -197,12 +197,15 @@ def test_central_restart_during_pod_port_creates(sandbox2):
 
 def test_interface_wins_over_a_racing_gateway_reservation(sandbox2):
     """A pod pulling a subnet no router holds reserves its gateway IP on
-    central (``CentralClient.gateway_port``). A reservation landing
-    between add_router_interface's release of the old one and its own
-    port must not fail the add: the reservation only stands in for it."""
+    central (``CentralClient.gateway_port``). An interface of the
+    reservation's project takes it over (``test_l3``); for a router of
+    another project, add_router_interface releases it first. A
+    reservation landing between that release and the interface's port
+    must not fail the add: the reservation only stands in for it."""
     _sandbox_dir, cloud = sandbox2
     net, sub = make_net(cloud, 'az1', '10.3.10.0/24')
-    router = cloud.central.network.create_router(name='raced')
+    router = cloud.central.network.create_router(name='raced',
+                                                 project_id='racing-project')
     api = adapter.Adapter(ks_session.Session(auth=noauth.NoAuth()),
                           endpoint_override=cloud.state['central']['neutron'])
     query = ('/v2.0/ports?fixed_ips=subnet_id%%3D%s&fixed_ips=ip_address'

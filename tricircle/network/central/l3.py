@@ -19,6 +19,7 @@ from oslo_log import log as logging
 
 from tricircle.common import constants
 from tricircle.network.central import follow
+from tricircle.network.central import port_rows
 from tricircle.network.central import reach
 
 LOG = logging.getLogger(__name__)
@@ -49,30 +50,33 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                      project_id or context.project_id, 'router')
 
     def add_router_interface(self, context, router_id, interface_info=None):
-        core = directory.get_plugin()
         subnet_id = (interface_info or {}).get('subnet_id')
-        reach.check_interface(context, self.get_router(context, router_id),
-                              interface_info or {})
+        router = self.get_router(context, router_id)
+        reach.check_interface(context, router, interface_info or {})
         for attempt in range(1, GATEWAY_ATTEMPTS + 1):
             if subnet_id:
                 # A network in no pod yet is fine: its pieces follow when
                 # it first reaches one (the local plugin queues
                 # router_setup).
+                # Once an attempt failed on the IP, release them all (an
+                # IPv6 prefix added to a router's existing port is an
+                # update, which takes no reservation over).
                 self._release_gateway_reservation(
-                    context, core.get_subnet(context, subnet_id))
+                    context, subnet_id,
+                    router['project_id'] if attempt == 1 else None)
             try:
                 info = super().add_router_interface(context, router_id,
                                                     interface_info)
                 break
             except (ipam_exc.IpAddressAlreadyAllocated,
                     n_exc.IpAddressInUse):
-                # A pod reserved the gateway IP again between the release
-                # and the interface (it pulled the subnet meanwhile): the
-                # reservation only stands in for this interface.
+                # A pod reserved the gateway IP between the look-up and
+                # the interface (it pulled the subnet meanwhile): the next
+                # attempt takes that reservation over, or releases it.
                 if not subnet_id or attempt == GATEWAY_ATTEMPTS:
                     raise
                 LOG.info('Gateway IP of subnet %s was reserved again while '
-                         'router %s took it; releasing it once more',
+                         'router %s took it; trying once more',
                          subnet_id, router_id)
         self._sync(context, router_id, info.get('project_id'))
         self._sync_siblings(context, router_id)
@@ -94,21 +98,13 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
     def _sync_siblings(self, context, router_id, left_subnets=()):
         """Routers sharing a subnet with this one route to what it reaches
         (``sync.router._sibling_routes``): they follow its interfaces."""
-        core = directory.get_plugin()
         admin = context.elevated()
-        owner = [constants.DEVICE_OWNER_ROUTER_INTF]
-        subnets = set(left_subnets)
-        for port in core.get_ports(admin, filters={
-                'device_id': [router_id], 'device_owner': owner}):
-            subnets.update(ip['subnet_id'] for ip in port['fixed_ips'])
+        subnets = set(left_subnets) | port_rows.interface_subnets(
+            admin, router_id)
         if not subnets:
             return
-        siblings = {port['device_id']: port['project_id']
-                    for port in core.get_ports(admin, filters={
-                        'device_owner': owner,
-                        'fixed_ips': {'subnet_id': sorted(subnets)}})
-                    if port['device_id'] != router_id}
-        for sibling, project_id in siblings.items():
+        for sibling, project_id in port_rows.routers_on(admin, subnets,
+                                                        router_id):
             self._sync(context, sibling, project_id)
 
     def create_router(self, context, router):
@@ -194,14 +190,18 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
                 ', '.join(FIP_STATUSES)))
 
     @staticmethod
-    def _release_gateway_reservation(context, subnet):
-        """The router interface takes the gateway IP over from the port
-        that reserved it for the pods; both are a reservation of it."""
+    def _release_gateway_reservation(context, subnet_id, project_id):
+        """The gateway IP's reservation stands in for the interface. The
+        interface port takes a reservation of the router's project over
+        (``TricircleCentralPlugin.create_port``); one of another project
+        (the subnet's, when an admin or an RBAC share lets this router
+        take it) is released for the interface to be made; with
+        ``project_id`` None, every one is."""
         core = directory.get_plugin()
-        for port in core.get_ports(
-                context.elevated(),
-                filters={'device_owner': [constants.DEVICE_OWNER_GATEWAY],
-                         'fixed_ips': {'subnet_id': [subnet['id']]}}):
-            core.delete_port(context.elevated(), port['id'])
-            LOG.debug('Released gateway reservation %s of subnet %s',
-                      port['id'], subnet['id'])
+        admin = context.elevated()
+        for port_id, owner in port_rows.holders(
+                admin, constants.DEVICE_OWNER_GATEWAY, [subnet_id]):
+            if owner != project_id:
+                core.delete_port(admin, port_id)
+                LOG.debug('Released gateway reservation %s of subnet %s',
+                          port_id, subnet_id)

@@ -12,6 +12,7 @@ from neutron.db.models import securitygroup as sg_models
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib.api.definitions import availability_zone as az_def
 from neutron_lib.api.definitions import external_net
+from neutron_lib.api import validators
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
@@ -30,6 +31,7 @@ from tricircle.db import core
 from tricircle.network import attributes
 from tricircle.network.central import follow
 from tricircle.network.central import origin
+from tricircle.network.central import port_rows
 from tricircle.network import placement
 from tricircle.network import exceptions as t_exc
 from tricircle.network import segments
@@ -246,6 +248,9 @@ class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
     def create_port(self, context, port):
         self._check_bridge_write(context,
                                  network_id=port['port']['network_id'])
+        taken = self._take_reservation(context, port['port'])
+        if taken is not None:
+            return taken
         result = super().create_port(context, port)
         if origin.pod_of(context) is None:
             return result
@@ -272,6 +277,38 @@ class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
             LOG.exception('Security group jobs for port %s not queued',
                           result['id'])
         return result
+
+    def _take_reservation(self, context, attrs):
+        """A router interface on a gateway IP that ``reserve_gateway``
+        holds for the pods takes the reservation's port over: one update
+        instead of a delete and a create, and no moment in which a pod
+        pulling the subnet could reserve the IP again. Only a reservation
+        of the router's project, so the port's owner is what Neutron
+        would have given it (``add_router_interface`` releases others)."""
+        ips = attrs.get('fixed_ips')
+        if (attrs.get('device_owner') not in n_const.ROUTER_INTERFACE_OWNERS
+                or not validators.is_attr_set(attrs.get('device_id'))
+                or not validators.is_attr_set(ips) or len(ips) != 1
+                or not ips[0].get('subnet_id')
+                or not ips[0].get('ip_address')):
+            return None
+        project_id = attrs.get('project_id') or attrs.get('tenant_id')
+        admin = context.elevated()
+        held = [port_id for port_id, owner in port_rows.holders(
+            admin, GATEWAY_OWNER, [ips[0]['subnet_id']],
+            ips[0]['ip_address']) if owner == project_id]
+        if not held:
+            return None
+        name = attrs.get('name')
+        port = super().update_port(admin, held[0], {'port': {
+            'device_id': attrs['device_id'],
+            'device_owner': attrs['device_owner'],
+            'admin_state_up': attrs.get('admin_state_up') is not False,
+            'name': name if validators.is_attr_set(name) else ''}})
+        LOG.info('Router %s took gateway IP %s of subnet %s over from its '
+                 'reservation %s', attrs['device_id'],
+                 ips[0]['ip_address'], ips[0]['subnet_id'], port['id'])
+        return port
 
     def create_port_bulk(self, context, ports):
         for net_id in {p['port']['network_id'] for p in ports['ports']}:
