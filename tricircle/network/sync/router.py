@@ -41,20 +41,31 @@ def _desired(central, router_id, pods):
     """``{pod_id: [top subnet]}`` of the router's interfaces, by pod, and
     ``{subnet_id: (IP, MAC)}`` of those added by port on another IP than
     the subnet's gateway: every pod's piece takes that port's addresses."""
+    ports = list(central.ports(
+        device_id=router_id, device_owner=constants.DEVICE_OWNER_ROUTER_INTF))
+    subnets = _by_id(central.subnets, {ip['subnet_id'] for port in ports
+                                       for ip in port.fixed_ips})
+    nets = _by_id(central.networks, {s.network_id for s in subnets.values()})
     wanted, by_port = {}, {}
-    for port in central.ports(device_id=router_id,
-                              device_owner=constants.DEVICE_OWNER_ROUTER_INTF):
+    for port in ports:
         for ip in port.fixed_ips:
-            subnet = central.get_subnet(ip['subnet_id'])
+            subnet = subnets.get(ip['subnet_id'])
+            if subnet is None or subnet.network_id not in nets:
+                continue  # its interface went while this was read
             if ip['ip_address'] != subnet.gateway_ip:
                 by_port[subnet.id] = (ip['ip_address'], port.mac_address)
-            net = central.get_network(subnet.network_id)
+            net = nets[subnet.network_id]
             for pod in placement.network_pods(
                     {'id': net.id,
                      'availability_zone_hints': net.availability_zone_hints},
                     pods):
                 wanted.setdefault(pod['pod_id'], []).append(subnet)
     return wanted, by_port
+
+
+def _by_id(listing, ids):
+    """``{id: resource}`` of those ids, in one list request."""
+    return {r.id: r for r in listing(id=sorted(ids))} if ids else {}
 
 
 def _sibling_routes(central, router_id, desired, by_port):
@@ -65,17 +76,22 @@ def _sibling_routes(central, router_id, desired, by_port):
     R1 carrying north-south sends east-west traffic to a spanning R3
     (the networking guide's "several north-south gateways with east-west
     enabled")."""
+    held = {s.network_id for subnets in desired.values() for s in subnets
+            if s.id not in by_port}
+    on_net = {}
+    if held:
+        for port in central.ports(
+                network_id=sorted(held),
+                device_owner=constants.DEVICE_OWNER_ROUTER_INTF):
+            if port.device_id != router_id:
+                on_net.setdefault(port.network_id, []).append(port)
     routes, reached = {}, {}
     for pod_id, subnets in desired.items():
         here = {s.id for s in subnets}
         for subnet in subnets:
             if subnet.id in by_port:
                 continue  # not the gateway here: VMs do not route via it
-            for port in central.ports(
-                    network_id=subnet.network_id,
-                    device_owner=constants.DEVICE_OWNER_ROUTER_INTF):
-                if port.device_id == router_id:
-                    continue
+            for port in on_net.get(subnet.network_id, ()):
                 via = next((ip['ip_address'] for ip in port.fixed_ips
                             if ip['subnet_id'] == subnet.id), None)
                 if via is None or via == subnet.gateway_ip:
@@ -92,11 +108,11 @@ def _sibling_routes(central, router_id, desired, by_port):
 
 def _reach(central, router_id):
     """``[(subnet_id, cidr)]`` of a router's interfaces."""
-    subnet_ids = {ip['subnet_id'] for port in central.ports(
-        device_id=router_id, device_owner=constants.DEVICE_OWNER_ROUTER_INTF)
-        for ip in port.fixed_ips}
-    return sorted((subnet_id, central.get_subnet(subnet_id).cidr)
-                  for subnet_id in subnet_ids)
+    ports = central.ports(device_id=router_id,
+                          device_owner=constants.DEVICE_OWNER_ROUTER_INTF)
+    subnets = _by_id(central.subnets, {ip['subnet_id'] for port in ports
+                                       for ip in port.fixed_ips})
+    return sorted((s.id, s.cidr) for s in subnets.values())
 
 
 def _bottom_router(conn, router_id):
