@@ -161,7 +161,8 @@ def _attach(conn, router_id, subnet, by_port):
 def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
                    by_port=None):
     """Bottom router, its interfaces and its bridge port in one pod;
-    returns the router's bridge IP (None without a bridge).
+    returns the router's bridge IP (None without a bridge) and whether
+    the bottom router was made by this run.
 
     ``bridge_id`` is the tenant's bridge subnet, in use or not, so that a
     router that no longer spans pods leaves it; the north-south bridge's
@@ -185,14 +186,14 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
                ns_subnet)
         port = joining.result() if joining else have.get(bridge_id)
     if bridge_subnet is None:
-        return None
+        return None, piece is None
     if joining is not None:
         conn.add_interface_to_router(router_id, port_id=port.id)
         LOG.info('Joined router %s in pod %s to bridge %s at %s', router_id,
                  pod['region_name'], bridge_subnet.cidr,
                  port.fixed_ips[0]['ip_address'])
     return next(ip['ip_address'] for ip in port.fixed_ips
-                if ip['subnet_id'] == bridge_id)
+                if ip['subnet_id'] == bridge_id), piece is None
 
 
 def _bridge_port(conn, top, bridge_subnet):
@@ -387,8 +388,7 @@ def setup(router_id, project_id=None):
 
 def _converge(central, pods, plan):
     top, desired, gateway = plan.top, plan.desired, plan.gateway
-    router_pods, gw_pod, ns_needed = (plan.router_pods, plan.gw_pod,
-                                      plan.ns_needed)
+    router_pods, ns_needed = plan.router_pods, plan.ns_needed
     router_id, project_id = top.id, top.project_id
     if len(desired) > 1:
         _net, bridge_subnet = bridge.ensure(central, project_id)
@@ -406,38 +406,37 @@ def _converge(central, pods, plan):
         pods[pod_id], top, desired.get(pod_id, []),
         bridge_subnet if pod_id in desired else None, bridge_id,
         ns_subnet, plan.by_port))
-    bridge_ips = {pod_id: ip for pod_id, ip in ips.items() if ip}
-    # Floating IPs no longer wanted go before any gateway changes.
-    remote_kept = _each_pod(router_pods - {gw_pod}, lambda pod_id: (
-        fips.prune_remote(_pod(pods[pod_id]), pod_id)))
-    remote = {k: v for kept in remote_kept.values() for k, v in kept.items()}
-    gw_kept = (fips.prune_gateway(_pod(pods[gw_pod]), ns_net, remote)
-               if gw_pod else {})
-    ns_ips = _each_pod(router_pods, lambda pod_id: north_south.converge(
-        _pod(pods[pod_id]), pod_id, top, gateway, ns_net, ns_subnet,
-        ns_needed))
-    ns_ips = {pod_id: ip for pod_id, ip in ns_ips.items() if ip}
+    bridge_ips = {pod_id: ip for pod_id, (ip, _made) in ips.items() if ip}
+    made = {pod_id for pod_id, (_ip, new) in ips.items() if new}
 
-    def set_routes(pod_id):
+    def set_routes(pod_id, ns_ips):
         conn = _pod(pods[pod_id])
         routes = plan.routes(
             pod_id, bridge_ips, bridge_subnet.cidr if bridge_subnet else None,
             ns_ips, ns_subnet.cidr if ns_subnet else None)
-        current = sorted(conn.get_router(router_id).routes or [],
-                         key=lambda r: (r['destination'], r['nexthop']))
+        # A bottom router this run made has no routes yet.
+        current = [] if pod_id in made else sorted(
+            conn.get_router(router_id).routes or [],
+            key=lambda r: (r['destination'], r['nexthop']))
         if current != routes:
             conn.update_router(router_id, routes=routes)
             LOG.info('Router %s in pod %s routes: %s', router_id,
                      pods[pod_id]['region_name'], routes)
-    _each_pod(router_pods, set_routes)
 
-    if gateway:
-        made = _each_pod(router_pods - {gw_pod}, lambda pod_id: (
-            fips.ensure_remote(_pod(pods[pod_id]), pod_id, ns_net,
-                               remote_kept[pod_id])))
-        remote = {k: v for m in made.values() for k, v in m.items()}
-        fips.copy_status(fips.ensure_gateway(_pod(pods[gw_pod]), ns_net,
-                                             remote, gw_kept))
+    if gateway is None:
+        # Nothing north-south to build: each pod clears what a gateway
+        # may have left and sets its routes without waiting for the
+        # others; a bottom router made by this run has nothing to clear.
+        def finish(pod_id):
+            if pod_id not in made:
+                conn = _pod(pods[pod_id])
+                fips.prune_remote(conn, pod_id)
+                north_south.converge(conn, pod_id, top, None, ns_net,
+                                     ns_subnet, False)
+            set_routes(pod_id, {})
+        _each_pod(router_pods, finish)
+    else:
+        _north_south(pods, plan, fips, ns_net, ns_subnet, set_routes)
     if bridge_subnet is None:
         for pod_id in router_pods:
             bridge.remove_unused(_pod(pods[pod_id]), project_id)
@@ -445,3 +444,27 @@ def _converge(central, pods, plan):
     if not ns_needed:
         north_south.remove_bridge(
             [_pod(pods[p]) for p in router_pods], central, router_id)
+
+
+def _north_south(pods, plan, fips, ns_net, ns_subnet, set_routes):
+    """A router with a gateway: floating IPs no longer wanted go before
+    any gateway changes; the pods' gateways on the north-south bridge
+    come before the routes that lead to them."""
+    top, gateway, gw_pod = plan.top, plan.gateway, plan.gw_pod
+    router_pods = plan.router_pods
+    remote_kept = _each_pod(router_pods - {gw_pod}, lambda pod_id: (
+        fips.prune_remote(_pod(pods[pod_id]), pod_id)))
+    remote = {k: v for kept in remote_kept.values() for k, v in kept.items()}
+    gw_kept = (fips.prune_gateway(_pod(pods[gw_pod]), ns_net, remote)
+               if gw_pod else {})
+    ns_ips = _each_pod(router_pods, lambda pod_id: north_south.converge(
+        _pod(pods[pod_id]), pod_id, top, gateway, ns_net, ns_subnet,
+        plan.ns_needed))
+    ns_ips = {pod_id: ip for pod_id, ip in ns_ips.items() if ip}
+    _each_pod(router_pods, lambda pod_id: set_routes(pod_id, ns_ips))
+    mapped = _each_pod(router_pods - {gw_pod}, lambda pod_id: (
+        fips.ensure_remote(_pod(pods[pod_id]), pod_id, ns_net,
+                           remote_kept[pod_id])))
+    remote = {k: v for m in mapped.values() for k, v in m.items()}
+    fips.copy_status(fips.ensure_gateway(_pod(pods[gw_pod]), ns_net,
+                                         remote, gw_kept))
