@@ -69,10 +69,12 @@ def bridge_for(central, top, gateway, router_pods):
     return bridge.find_ns(central, top.id, top.project_id)
 
 
-def converge(conn, pod_id, top, gateway, ns_net, ns_subnet, needed):
+def converge(conn, pod_id, top, gateway, ns_net, ns_subnet, needed,
+             router=None):
     """Set or clear one pod's bottom gateway; return this pod's gateway IP
-    on the north-south bridge (None in the gateway pod or without it)."""
-    router = conn.get_router(top.id)
+    on the north-south bridge (None in the gateway pod or without it).
+    ``router``: the bottom router, if the caller has just read it."""
+    router = router or conn.get_router(top.id)
     if gateway is not None and pod_id == gateway.pod_id:
         conn.get_network(gateway.network.id)  # materialises it
         _set_gateway(conn, router, {

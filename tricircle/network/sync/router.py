@@ -17,6 +17,7 @@ running it twice, or after a crash half-way, ends in the same state:
   router uses.
 """
 
+import collections
 from concurrent import futures
 
 import netaddr
@@ -35,6 +36,15 @@ from tricircle.network import regions
 LOG = logging.getLogger(__name__)
 _pod = regions.pod
 _each_pod = regions.each_pod
+
+
+class Piece(collections.namedtuple('Piece', 'bridge_ip router made')):
+    """One pod's bottom router after ``_ensure_pieces``: its IP on the
+    tenant's bridge (None without one), the router as last read or
+    written (its routes and gateway are those of the start of the run:
+    leaving a subnet may have dropped routes since, which only ever
+    makes the routes differ from those wanted), and whether this run
+    made it (then it has no routes, floating IPs or gateway yet)."""
 
 
 def _desired(central, router_id, pods):
@@ -160,9 +170,8 @@ def _attach(conn, router_id, subnet, by_port):
 
 def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
                    by_port=None):
-    """Bottom router, its interfaces and its bridge port in one pod;
-    returns the router's bridge IP (None without a bridge) and whether
-    the bottom router was made by this run.
+    """Bottom router, its interfaces and its bridge port in one pod; a
+    :class:`Piece`.
 
     ``bridge_id`` is the tenant's bridge subnet, in use or not, so that a
     router that no longer spans pods leaves it; the north-south bridge's
@@ -181,19 +190,20 @@ def _ensure_pieces(pod, top, subnets, bridge_subnet, bridge_id, ns_subnet,
     with futures.ThreadPoolExecutor(1) as side:
         if bridge_subnet is not None and bridge_id not in have:
             joining = side.submit(_bridge_port, conn, top, bridge_subnet)
-        _ensure_router(conn, pod, top, piece, subnets, have, by_port or {})
+        router = _ensure_router(conn, pod, top, piece, subnets, have,
+                                by_port or {})
         _leave(conn, pod, router_id, subnets, have, bridge_subnet, bridge_id,
                ns_subnet)
         port = joining.result() if joining else have.get(bridge_id)
     if bridge_subnet is None:
-        return None, piece is None
+        return Piece(None, router, piece is None)
     if joining is not None:
         conn.add_interface_to_router(router_id, port_id=port.id)
         LOG.info('Joined router %s in pod %s to bridge %s at %s', router_id,
                  pod['region_name'], bridge_subnet.cidr,
                  port.fixed_ips[0]['ip_address'])
-    return next(ip['ip_address'] for ip in port.fixed_ips
-                if ip['subnet_id'] == bridge_id), piece is None
+    return Piece(next(ip['ip_address'] for ip in port.fixed_ips
+                      if ip['subnet_id'] == bridge_id), router, piece is None)
 
 
 def _bridge_port(conn, top, bridge_subnet):
@@ -212,18 +222,19 @@ def _bridge_port(conn, top, bridge_subnet):
 
 
 def _ensure_router(conn, pod, top, piece, subnets, have, by_port):
-    """The bottom router, its admin state and its tenant interfaces."""
+    """The bottom router, its admin state and its tenant interfaces; the
+    router as last read or written (interfaces do not change it)."""
     router_id = top.id
     if piece is None:
-        conn.create_router(name=router_id, project_id=top.project_id,
-                           is_admin_state_up=top.is_admin_state_up,
-                           description='Tricircle: piece of router %s'
-                           % router_id)
+        piece = conn.create_router(
+            name=router_id, project_id=top.project_id,
+            is_admin_state_up=top.is_admin_state_up,
+            description='Tricircle: piece of router %s' % router_id)
         LOG.info('Made bottom router %s in pod %s', router_id,
                  pod['region_name'])
     elif piece.is_admin_state_up != top.is_admin_state_up:
-        conn.update_router(router_id,
-                           is_admin_state_up=top.is_admin_state_up)
+        piece = conn.update_router(router_id,
+                                   is_admin_state_up=top.is_admin_state_up)
         LOG.info('Router %s in pod %s: admin_state_up %s', router_id,
                  pod['region_name'], top.is_admin_state_up)
     _record(router_id, pod, top.project_id)
@@ -238,6 +249,7 @@ def _ensure_router(conn, pod, top, piece, subnets, have, by_port):
             _attach(conn, router_id, subnet, by_port)
             LOG.info('Attached subnet %s to router %s in pod %s at %s',
                      subnet.id, router_id, pod['region_name'], want_ip)
+    return piece
 
 
 def _leave(conn, pod, router_id, subnets, have, bridge_subnet, bridge_id,
@@ -402,22 +414,21 @@ def _converge(central, pods, plan):
     fips = floatingips.Plan(central, top, gateway, router_pods)
 
     # Pods are independent of each other here: work on them at once.
-    ips = _each_pod(router_pods, lambda pod_id: _ensure_pieces(
+    pieces = _each_pod(router_pods, lambda pod_id: _ensure_pieces(
         pods[pod_id], top, desired.get(pod_id, []),
         bridge_subnet if pod_id in desired else None, bridge_id,
         ns_subnet, plan.by_port))
-    bridge_ips = {pod_id: ip for pod_id, (ip, _made) in ips.items() if ip}
-    made = {pod_id for pod_id, (_ip, new) in ips.items() if new}
+    bridge_ips = {pod_id: p.bridge_ip for pod_id, p in pieces.items()
+                  if p.bridge_ip}
 
-    def set_routes(pod_id, ns_ips):
+    def set_routes(pod_id, ns_ips, router=None):
         conn = _pod(pods[pod_id])
         routes = plan.routes(
             pod_id, bridge_ips, bridge_subnet.cidr if bridge_subnet else None,
             ns_ips, ns_subnet.cidr if ns_subnet else None)
-        # A bottom router this run made has no routes yet.
-        current = [] if pod_id in made else sorted(
-            conn.get_router(router_id).routes or [],
-            key=lambda r: (r['destination'], r['nexthop']))
+        router = router or conn.get_router(router_id)
+        current = sorted(router.routes or [],
+                         key=lambda r: (r['destination'], r['nexthop']))
         if current != routes:
             conn.update_router(router_id, routes=routes)
             LOG.info('Router %s in pod %s routes: %s', router_id,
@@ -426,14 +437,20 @@ def _converge(central, pods, plan):
     if gateway is None:
         # Nothing north-south to build: each pod clears what a gateway
         # may have left and sets its routes without waiting for the
-        # others; a bottom router made by this run has nothing to clear.
+        # others. A bottom router made by this run has nothing to clear;
+        # without a north-south bridge to leave, the router read at the
+        # start of the run still holds the routes to compare.
         def finish(pod_id):
-            if pod_id not in made:
+            piece = pieces[pod_id]
+            router = piece.router
+            if not piece.made:
                 conn = _pod(pods[pod_id])
                 fips.prune_remote(conn, pod_id)
                 north_south.converge(conn, pod_id, top, None, ns_net,
-                                     ns_subnet, False)
-            set_routes(pod_id, {})
+                                     ns_subnet, False, router=router)
+                if ns_subnet is not None:
+                    router = None
+            set_routes(pod_id, {}, router)
         _each_pod(router_pods, finish)
     else:
         _north_south(pods, plan, fips, ns_net, ns_subnet, set_routes)
