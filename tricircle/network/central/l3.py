@@ -55,12 +55,11 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         reach.check_interface(context, router, interface_info or {})
         for attempt in range(1, GATEWAY_ATTEMPTS + 1):
             if subnet_id:
-                # A network in no pod yet is fine: its pieces follow when
-                # it first reaches one (the local plugin queues
-                # router_setup).
-                # Once an attempt failed on the IP, release them all (an
-                # IPv6 prefix added to a router's existing port is an
-                # update, which takes no reservation over).
+                # The interface takes the gateway IP's reservation over,
+                # or it is released (there is none while the network is
+                # in no pod). After a failed attempt every one is
+                # released: an IPv6 prefix added to a router's existing
+                # port is an update, which takes none over.
                 self._release_gateway_reservation(
                     context, subnet_id,
                     router['project_id'] if attempt == 1 else None)

@@ -437,15 +437,18 @@ def _converge(central, pods, plan):
     if gateway is None:
         # Nothing north-south to build: each pod clears what a gateway
         # may have left and sets its routes without waiting for the
-        # others. A bottom router made by this run has nothing to clear;
-        # without a north-south bridge to leave, the router read at the
-        # start of the run still holds the routes to compare.
+        # others. A bottom router made by this run has nothing to clear.
+        # Without a north-south bridge on central there is none in any
+        # pod (pods drop theirs first), so no bridge-side floating IP
+        # either, and the router read at the start of the run still
+        # holds the routes to compare.
         def finish(pod_id):
             piece = pieces[pod_id]
             router = piece.router
             if not piece.made:
                 conn = _pod(pods[pod_id])
-                fips.prune_remote(conn, pod_id)
+                if ns_net is not None:
+                    fips.prune_remote(conn, pod_id)
                 north_south.converge(conn, pod_id, top, None, ns_net,
                                      ns_subnet, False, router=router)
                 if ns_subnet is not None:
@@ -458,7 +461,7 @@ def _converge(central, pods, plan):
         for pod_id in router_pods:
             bridge.remove_unused(_pod(pods[pod_id]), project_id)
         bridge.remove_unused(central, project_id)
-    if not ns_needed:
+    if not ns_needed and ns_net is not None:
         north_south.remove_bridge(
             [_pod(pods[p]) for p in router_pods], central, router_id)
 
