@@ -16,6 +16,7 @@ from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from oslo_log import log as logging
+from oslo_utils import uuidutils
 
 from tricircle.common import constants
 from tricircle.network.central import follow
@@ -54,7 +55,7 @@ class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
         router = self.get_router(context, router_id)
         reach.check_interface(context, router, interface_info or {})
         for attempt in range(1, GATEWAY_ATTEMPTS + 1):
-            if subnet_id:
+            if uuidutils.is_uuid_like(subnet_id):  # else Neutron refuses
                 # The interface takes the gateway IP's reservation over,
                 # or it is released (there is none while the network is
                 # in no pod). After a failed attempt every one is
