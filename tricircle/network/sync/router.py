@@ -51,10 +51,7 @@ def _desired(central, router_id, pods):
     """``{pod_id: [top subnet]}`` of the router's interfaces, by pod, and
     ``{subnet_id: (IP, MAC)}`` of those added by port on another IP than
     the subnet's gateway: every pod's piece takes that port's addresses."""
-    ports = list(central.ports(
-        device_id=router_id, device_owner=constants.DEVICE_OWNER_ROUTER_INTF))
-    subnets = _by_id(central.subnets, {ip['subnet_id'] for port in ports
-                                       for ip in port.fixed_ips})
+    ports, subnets = _top_interfaces(central, router_id)
     nets = _by_id(central.networks, {s.network_id for s in subnets.values()})
     wanted, by_port = {}, {}
     for port in ports:
@@ -71,6 +68,15 @@ def _desired(central, router_id, pods):
                     pods):
                 wanted.setdefault(pod['pod_id'], []).append(subnet)
     return wanted, by_port
+
+
+def _top_interfaces(central, router_id):
+    """A router's interface ports on central, and ``{id: subnet}`` of
+    their subnets (one list request each)."""
+    ports = list(central.ports(
+        device_id=router_id, device_owner=constants.DEVICE_OWNER_ROUTER_INTF))
+    return ports, _by_id(central.subnets, {ip['subnet_id'] for port in ports
+                                           for ip in port.fixed_ips})
 
 
 def _by_id(listing, ids):
@@ -118,10 +124,7 @@ def _sibling_routes(central, router_id, desired, by_port):
 
 def _reach(central, router_id):
     """``[(subnet_id, cidr)]`` of a router's interfaces."""
-    ports = central.ports(device_id=router_id,
-                          device_owner=constants.DEVICE_OWNER_ROUTER_INTF)
-    subnets = _by_id(central.subnets, {ip['subnet_id'] for port in ports
-                                       for ip in port.fixed_ips})
+    _ports, subnets = _top_interfaces(central, router_id)
     return sorted((s.id, s.cidr) for s in subnets.values())
 
 
