@@ -1,6 +1,7 @@
 """What every benchmark script shares: a token-less client of a sandbox
 Neutron, one definition of a percentile, and writing the JSON result."""
 
+import collections
 import contextlib
 import json
 import os
@@ -12,6 +13,7 @@ from keystoneauth1 import adapter
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 import openstack.connection
+import psutil
 
 
 def connect(url):
@@ -153,3 +155,73 @@ class LogWindow:
         return {'jobs': {t: [round(s, 3) for s in v]
                          for t, v in sorted(jobs.items())},
                 'servers': servers}
+
+
+class CpuMeter:
+    """Who used the CPUs during a phase: the sandbox's servers, this
+    process (the client), other processes, and the kernel. CPU used by
+    other processes is what makes numbers from a shared machine doubtful;
+    kernel time (loopback networking, SQLite's disk writes) is mostly done
+    for the sandbox itself."""
+
+    def __init__(self, servers):
+        """``servers``: {process group id: server name} of the sandbox."""
+        self.servers = dict(servers)
+        self.me = os.getpid()
+
+    @staticmethod
+    def _busy():
+        t = psutil.cpu_times()
+        idle = t.idle + getattr(t, 'iowait', 0.0) + getattr(t, 'steal', 0.0)
+        return sum(t) - idle - getattr(t, 'guest', 0.0) - getattr(
+            t, 'guest_nice', 0.0)
+
+    def _processes(self):
+        """{(pid, create_time): (kind, CPU seconds)}; for other processes
+        the CPU of the children they reaped counts too, so short-lived
+        subprocesses (a test run's) are not missed."""
+        found = {}
+        for proc in psutil.process_iter(['ppid', 'create_time']):
+            try:
+                c = proc.cpu_times()
+                if proc.pid == self.me:
+                    kind, cpu = 'client', c.user + c.system
+                elif proc.pid == 2 or proc.info['ppid'] == 2:
+                    kind, cpu = 'kernel', c.user + c.system
+                elif os.getpgid(proc.pid) in self.servers:
+                    kind = 'server:' + self.servers[os.getpgid(proc.pid)]
+                    cpu = c.user + c.system
+                else:
+                    kind, cpu = 'other', (c.user + c.system +
+                                          c.children_user + c.children_system)
+            except (psutil.Error, ProcessLookupError):
+                continue
+            found[(proc.pid, proc.info['create_time'])] = (kind, cpu)
+        return found
+
+    def snapshot(self):
+        return time.monotonic(), self._busy(), self._processes()
+
+    def since(self, before):
+        wall0, busy0, procs0 = before
+        wall1, busy1, procs1 = self.snapshot()
+        used = collections.Counter()
+        for key, (kind, cpu) in procs1.items():
+            used[kind] += cpu - procs0.get(key, (kind, 0.0))[1]
+        busy = busy1 - busy0
+        servers = {kind.split(':', 1)[1]: round(cpu, 2)
+                   for kind, cpu in sorted(used.items())
+                   if kind.startswith('server:')}
+        used['sandbox'] = sum(servers.values())
+        rest = max(busy - used['sandbox'] - used['client'], 0.0)
+        # A reaped child's whole life lands in its parent's children time
+        # at once; no more than the machine's unexplained CPU is "other".
+        other = min(max(used['other'], 0.0), rest)
+        return {'wall_s': round(wall1 - wall0, 2),
+                'machine_busy_cpu_s': round(busy, 2),
+                'sandbox_cpu_s': round(used['sandbox'], 2),
+                'server_cpu_s': servers,
+                'client_cpu_s': round(used['client'], 2),
+                'other_cpu_s': round(other, 2),
+                # kernel threads, interrupts, processes gone unreaped
+                'kernel_cpu_s': round(rest - other, 2)}

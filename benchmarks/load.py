@@ -136,7 +136,7 @@ def port_phase(state, count, concurrency, layout):
     lift_port_quota(central, count)
     nets = make_networks(central, regions, [p['az_name'] for p in pods],
                          layout)
-    result, created = create_ports(pods, nets, count, concurrency)
+    result, created = create_ports(state, nets, count, concurrency)
     result['layout'] = layout
     result.update(verify_ports(central, state, nets, created))
     return result
@@ -157,13 +157,17 @@ def baseline_port_phase(state, count, concurrency):
             'cidr': '10.%d.0.0/16' % (120 + i)}}, raise_exc=False),
             'subnet create')
         nets[pod['region_name']] = net['id']
-    result, _created = create_ports(state['pods'], nets, count, concurrency)
+    result, _created = create_ports(state, nets, count, concurrency)
     return result
 
 
-def create_ports(pods, nets, count, concurrency):
+def create_ports(state, nets, count, concurrency):
     """``count`` port creates round-robin over the pods' Neutrons; the
-    summary and {region: created port ids}."""
+    summary, with each server's CPU per port, and {region: created port
+    ids}."""
+    pods = state['pods']
+    meter = _common.CpuMeter({r['pid']: r['name']
+                              for r in state['processes']})
     local = threading.local()
     lock = threading.Lock()
     created = collections.defaultdict(list)     # region -> port ids
@@ -196,10 +200,12 @@ def create_ports(pods, nets, count, concurrency):
             else:
                 messages['%d %s' % (status, text[:160])] += 1
 
+    before = meter.snapshot()
     wall = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(create, range(count)))
     wall = time.monotonic() - wall
+    cpu = meter.since(before)
     result = {'requests': count, 'concurrency': concurrency,
               'pods': len(pods),
               'ok': outcome['ok'], 'conflicts': outcome['conflict'],
@@ -207,8 +213,28 @@ def create_ports(pods, nets, count, concurrency):
               'error_messages': dict(messages.most_common(10)),
               'wall_s': round(wall, 2),
               'ports_per_s': round(outcome['ok'] / wall, 1) if wall else None,
-              'latency': latency_summary(latencies)}
+              'latency': latency_summary(latencies),
+              'cpu': cpu_per_port(cpu, outcome['ok'],
+                                  {p['region_name'] for p in pods})}
     return result, created
+
+
+def cpu_per_port(cpu, ok, pod_regions):
+    """CPU milliseconds per created port: all servers, the pods' Neutrons
+    together, each other server (central, Admin API, XJob processes
+    together), and how busy the machine was."""
+    def ms(seconds):
+        return round(1000.0 * seconds / ok, 1) if ok else None
+    kinds = collections.Counter()
+    for name, seconds in cpu['server_cpu_s'].items():
+        kinds['pods' if name in pod_regions else
+              name.split('-')[0]] += seconds
+    return {'servers_ms_per_port': ms(cpu['sandbox_cpu_s']),
+            'by_server_ms_per_port': {k: ms(v)
+                                      for k, v in sorted(kinds.items())},
+            'machine_busy_fraction': round(
+                cpu['machine_busy_cpu_s'] / cpu['wall_s'] /
+                os.cpu_count(), 2) if cpu['wall_s'] else None}
 
 
 def ratios(ports, baseline):
@@ -328,6 +354,13 @@ def run_audit(sandbox_dir):
 
 # -- main -------------------------------------------------------------------
 
+def cpu_line(cpu):
+    return 'server CPU ms per port: %s (%s); machine busy %s' % (
+        cpu['servers_ms_per_port'], ', '.join(
+            '%s %s' % item for item in cpu['by_server_ms_per_port'].items()),
+        cpu['machine_busy_fraction'])
+
+
 def print_report(report):
     p, r = report['ports'], report['router']
     shape = report['shape']
@@ -343,6 +376,7 @@ def print_report(report):
     print('  duplicates: ip %(ip)d mac %(mac)d port_id %(port_id)d' %
           p['duplicates'] + '; missing on central %d, in pods %d' % (
               p['missing_on_central'], p['missing_in_pods']))
+    print('  ' + cpu_line(p['cpu']))
     for msg, n in p['error_messages'].items():
         print('  %dx %s' % (n, msg))
     print('router interface cycles: %d (%d calls): ok %d, conflicts %d, '
@@ -367,6 +401,7 @@ def print_report(report):
               '%.1f ports/s; latency ms p50 %s p90 %s p99 %s' % (
                   base['ok'], base['errors'], base['ports_per_s'] or 0,
                   lat['p50_ms'], lat['p90_ms'], lat['p99_ms']))
+        print('  ' + cpu_line(base['cpu']))
         print('ratios Tricircle / plain ML2: %s' % ', '.join(
             '%s %.2f' % item for item in sorted(report['ratios'].items())))
 

@@ -61,7 +61,6 @@ from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
-import psutil
 
 from tricircle.sandbox import cluster
 from tricircle.sandbox import configs
@@ -194,76 +193,6 @@ def summarize(results, wall):
         'wall_s': round(wall, 3),
         'throughput_ports_per_s': round(len(ok) / wall, 3) if wall else None,
     }
-
-
-class CpuMeter:
-    """Who used the CPUs during a phase: the sandbox's servers, this
-    process (the client), other processes, and the kernel. CPU used by
-    other processes is what makes numbers from a shared machine doubtful;
-    kernel time (loopback networking, SQLite's disk writes) is mostly done
-    for the sandbox itself."""
-
-    def __init__(self, servers):
-        """``servers``: {process group id: server name} of the sandbox."""
-        self.servers = dict(servers)
-        self.me = os.getpid()
-
-    @staticmethod
-    def _busy():
-        t = psutil.cpu_times()
-        idle = t.idle + getattr(t, 'iowait', 0.0) + getattr(t, 'steal', 0.0)
-        return sum(t) - idle - getattr(t, 'guest', 0.0) - getattr(
-            t, 'guest_nice', 0.0)
-
-    def _processes(self):
-        """{(pid, create_time): (kind, CPU seconds)}; for other processes
-        the CPU of the children they reaped counts too, so short-lived
-        subprocesses (a test run's) are not missed."""
-        found = {}
-        for proc in psutil.process_iter(['ppid', 'create_time']):
-            try:
-                c = proc.cpu_times()
-                if proc.pid == self.me:
-                    kind, cpu = 'client', c.user + c.system
-                elif proc.pid == 2 or proc.info['ppid'] == 2:
-                    kind, cpu = 'kernel', c.user + c.system
-                elif os.getpgid(proc.pid) in self.servers:
-                    kind = 'server:' + self.servers[os.getpgid(proc.pid)]
-                    cpu = c.user + c.system
-                else:
-                    kind, cpu = 'other', (c.user + c.system +
-                                          c.children_user + c.children_system)
-            except (psutil.Error, ProcessLookupError):
-                continue
-            found[(proc.pid, proc.info['create_time'])] = (kind, cpu)
-        return found
-
-    def snapshot(self):
-        return time.monotonic(), self._busy(), self._processes()
-
-    def since(self, before):
-        wall0, busy0, procs0 = before
-        wall1, busy1, procs1 = self.snapshot()
-        used = collections.Counter()
-        for key, (kind, cpu) in procs1.items():
-            used[kind] += cpu - procs0.get(key, (kind, 0.0))[1]
-        busy = busy1 - busy0
-        servers = {kind.split(':', 1)[1]: round(cpu, 2)
-                   for kind, cpu in sorted(used.items())
-                   if kind.startswith('server:')}
-        used['sandbox'] = sum(servers.values())
-        rest = max(busy - used['sandbox'] - used['client'], 0.0)
-        # A reaped child's whole life lands in its parent's children time
-        # at once; no more than the machine's unexplained CPU is "other".
-        other = min(max(used['other'], 0.0), rest)
-        return {'wall_s': round(wall1 - wall0, 2),
-                'machine_busy_cpu_s': round(busy, 2),
-                'sandbox_cpu_s': round(used['sandbox'], 2),
-                'server_cpu_s': servers,
-                'client_cpu_s': round(used['client'], 2),
-                'other_cpu_s': round(other, 2),
-                # kernel threads, interrupts, processes gone unreaped
-                'kernel_cpu_s': round(rest - other, 2)}
 
 
 def _plan(count, concurrency, warmup):
@@ -539,8 +468,8 @@ class Mode:
                  self.mode, self.network_id, CIDR, self.pod1['region_name'],
                  self.pod1['neutron'])
         self.create = PortCreator(self.pod1['neutron'], self.network_id)
-        self.meter = CpuMeter({r['pid']: r['name']
-                               for r in self.state['processes']})
+        self.meter = _common.CpuMeter({r['pid']: r['name']
+                                       for r in self.state['processes']})
 
     def stop(self):
         if self.state is not None or os.path.exists(

@@ -170,8 +170,8 @@ def run_mode(mode, sandbox_dir, args):
         create = port_create.PortCreator(pod1['neutron'], network_id)
         port_create.run_sequential(create, args.warmup)
         servers = [r for r in state['processes'] if r.get('url')]
-        meter = port_create.CpuMeter({r['pid']: r['name']
-                                      for r in state['processes']})
+        meter = _common.CpuMeter({r['pid']: r['name']
+                                  for r in state['processes']})
         spies = record_profiles(servers, sandbox_dir, args.rate)
         try:
             before = meter.snapshot()
