@@ -9,6 +9,7 @@ from tricircle.db import api
 from tricircle.db import core
 from tricircle.db import models
 
+
 def _pod(region, az='az1', **kw):
     return api.create_pod(None, dict(region_name=region, az_name=az, **kw))
 
@@ -143,6 +144,10 @@ def test_pods_holding_any_of_many(db):
         one['pod_id'], two['pod_id']}
     assert api.pods_holding(None, {'p-1'}, 'network') == {three['pod_id']}
     assert api.pods_holding(None, [], 'port') == set()
+    _routing(three['pod_id'], top_id='p-2', resource_type='port')
+    assert api.holders(None, ['p-1', 'p-2', 'p-9'], 'port') == {
+        'p-1': {one['pod_id']}, 'p-2': {two['pod_id'], three['pod_id']}}
+    assert api.holders(None, [], 'port') == {}
 
 
 def test_delete_routings_of_one_copy(db):

@@ -10,6 +10,7 @@ Neutron; each pod's Neutron is then read directly.
 import openstack.exceptions as os_exc
 import pytest
 
+from tests.conftest import run_tricircle
 from tests.network.helpers import wait_jobs
 
 TENANT = 'sg-tenant'
@@ -70,16 +71,39 @@ def central_rules(cloud, sg_id):
 
 
 def pod_rules(cloud, region, sg_id):
-    """(copied rules by id, {(description, remote_ip_prefix)} of the IP
-    rules standing for remote members)."""
-    group = cloud.pods[region].network.get_security_group(sg_id)
+    """(copied rules by id, {(description, address)} of the remote members
+    that the pod's rules standing for remote-group rules name through
+    their address groups)."""
+    pod = cloud.pods[region].network
+    group = pod.get_security_group(sg_id)
     copied, expanded = {}, set()
     for rule in group.security_group_rules:
         if (rule['description'] or '').startswith(EXPANDED):
-            expanded.add((rule['description'], rule['remote_ip_prefix']))
+            addresses = pod.get_address_group(
+                rule['remote_address_group_id'])
+            assert addresses.name == rule['description']
+            assert addresses.description == sg_id
+            expanded |= {(rule['description'], address)
+                         for address in addresses.addresses}
         else:
             copied[rule['id']] = rule
     return copied, expanded
+
+
+def _audit(cloud):
+    return run_tricircle('audit', '--dir', cloud.state['dir'], '--project',
+                         TENANT)
+
+
+def _rows(result, sg_id):
+    """(pod, kind, resource, problem) of the audit's rows about group
+    ``sg_id`` (its rules' and address groups' rows name it)."""
+    return {tuple(line.split()[:4]) for line in result.stdout.splitlines()
+            if sg_id in line and line.split()[:1] in (['Pod1'], ['Pod2'])}
+
+
+def address_groups(cloud, region, sg_id):
+    return list(cloud.pods[region].network.address_groups(description=sg_id))
 
 
 def remote_rule(cloud, sg_id):
@@ -219,16 +243,24 @@ def test_admin_redo_restores_a_pod(cloud, sg, ports):
     pod.delete_security_group_rule(ssh['id'])
     copied, expanded = pod_rules(cloud, 'Pod1', sg.id)
     [(_desc, prefix)] = expanded
-    stray = next(r for r in pod.get_security_group(sg.id).security_group_rules
-                 if r['remote_ip_prefix'] == prefix)
-    pod.delete_security_group_rule(stray['id'])
-    # The tenant's rule (the pod's admin project is near its rule quota:
-    # its default group's copies hold an IP rule per remote member).
-    pod.create_security_group_rule(
+    [members] = address_groups(cloud, 'Pod1', sg.id)
+    pod.remove_addresses_from_address_group(members, [prefix])
+    pod.add_addresses_to_address_group(members, ['198.51.100.9/32'])
+    # A rule of the tenant's own, made in the pod.
+    local = pod.create_security_group_rule(
         security_group_id=sg.id, direction='ingress', ether_type='IPv4',
         protocol='udp', port_range_min=53, port_range_max=53,
         project_id=TENANT)
     assert ssh['id'] not in pod_rules(cloud, 'Pod1', sg.id)[0]
+    # The audit sees each change: a rule gone, one added, the members
+    # changed.
+    found = _audit(cloud)
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert _rows(found, sg.id) == {
+        ('Pod1', 'sg_rule', ssh['id'], 'missing'),
+        ('Pod1', 'sg_rule', local.id, 'extra'),
+        ('Pod1', 'address_group', members.id, 'different')}, found.stdout
+    assert prefix in found.stdout and '198.51.100.9/32' in found.stdout
 
     resp = cloud.admin.post('/v1.0/jobs', json={'job': {
         'type': 'seg_rule_setup', 'resource_id': sg.id}})
@@ -236,6 +268,7 @@ def test_admin_redo_restores_a_pod(cloud, sg, ports):
     wait_jobs(cloud, sg.id)
     assert_in_sync(cloud, sg.id, ports)
     assert ssh['id'] in pod_rules(cloud, 'Pod1', sg.id)[0]
+    assert _rows(_audit(cloud), sg.id) == set()
 
 
 def test_port_update_changes_groups_through_central(
@@ -275,6 +308,8 @@ def test_member_leaving_and_group_deleted(cloud, tenant, sg, ports):
         with pytest.raises(os_exc.NotFoundException):
             cloud.pods[region].network.get_security_group(sg.id)
     assert cloud.routings(top_id=sg.id, resource_type='security_group') == []
+    for region in ports:
+        assert address_groups(cloud, region, sg.id) == [], region
 
 
 def _jobs(cloud, resource_id):

@@ -143,15 +143,25 @@ def routed_pods(ctx, top_id, resource_type):
 def pods_holding(ctx, top_ids, resource_type):
     """The ids of the pods holding any of ``top_ids``, in one query (a
     security group's job asks for every member port of the group)."""
+    return set().union(*holders(ctx, top_ids, resource_type).values())
+
+
+def holders(ctx, top_ids, resource_type):
+    """``{top id: {pod id}}`` of those of ``top_ids`` some pod holds, in
+    one query."""
     top_ids = list(top_ids)
+    found = {}
     if not top_ids:
-        return set()
+        return found
     with core.reader(ctx) as session:
-        return {row.pod_id for row in session.query(
-            models.ResourceRouting.pod_id).filter(
-                models.ResourceRouting.top_id.in_(top_ids),
-                models.ResourceRouting.resource_type == resource_type
-            ).distinct()}
+        for row in session.query(
+                models.ResourceRouting.top_id,
+                models.ResourceRouting.pod_id).filter(
+                    models.ResourceRouting.top_id.in_(top_ids),
+                    models.ResourceRouting.resource_type == resource_type
+                ).distinct():
+            found.setdefault(row.top_id, set()).add(row.pod_id)
+    return found
 
 
 def get_routing(ctx, routing_id):

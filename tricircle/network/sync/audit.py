@@ -370,7 +370,8 @@ class Auditor(audit_services.ServicesAudit):
 
     def _security_group(self, pod_id, sg_id):
         """A pod's copy of a central group holds central's rules under their
-        ids, and beside them only the IP rules standing for remote members."""
+        ids, and beside them only, per remote-group rule, the rule whose
+        address group holds the remote members the pod does not hold."""
         fix = (constants.JOB_SEG_RULE_SETUP, sg_id)
         pair = self._both(pod_id, 'security_group', 'group', sg_id,
                           _get(self.central.get_security_group, sg_id),
@@ -385,12 +386,41 @@ class Auditor(audit_services.ServicesAudit):
         for rule_id in sorted(want - set(have)):
             self._add(pod_id, 'sg_rule', rule_id, MISSING,
                       'rule of group %s not in the pod' % sg_id, fix)
+        members = sg_sync.members(self.central, top)
+        expanded = sg_sync.wanted_addresses(self.pods[pod_id], top, members,
+                                            sg_sync.holders(members))
+        standing = {}
         for rule_id, rule in sorted(have.items()):
-            if rule_id not in want and not (rule.get('description') or '') \
-                    .startswith(sg_sync.EXPANDED_PREFIX):
-                self._add(pod_id, 'sg_rule', rule_id, EXTRA,
-                          'rule of group %s that central lacks' % sg_id,
-                          fix)
+            stands_for = (rule.get('description') or '')[
+                len(sg_sync.EXPANDED_PREFIX):]
+            if rule_id in want:
+                continue
+            if (rule.get('description') or '').startswith(
+                    sg_sync.EXPANDED_PREFIX) and stands_for in expanded:
+                standing[stands_for] = rule
+                continue
+            self._add(pod_id, 'sg_rule', rule_id, EXTRA,
+                      'rule of group %s that central lacks' % sg_id, fix)
+        self._remote_members(pod_id, sg_id, top, expanded, standing, fix)
+
+    def _remote_members(self, pod_id, sg_id, top, expanded, standing, fix):
+        groups = sg_sync.address_groups(self.conns[pod_id], sg_id,
+                                        top['project_id'])
+        for rule_id, (_rule, prefixes) in sorted(expanded.items()):
+            found = groups.get(sg_sync.EXPANDED_PREFIX + rule_id, [])
+            rule = standing.get(rule_id)
+            if not found or rule is None or \
+                    rule.get('remote_address_group_id') != found[0].id:
+                self._add(pod_id, 'sg_rule', rule_id, MISSING,
+                          'no rule of group %s for the remote members of '
+                          'rule %s' % (sg_id, rule_id), fix)
+                continue
+            have = {sg_sync.normal(a) for a in found[0].addresses or ()}
+            if have != prefixes:
+                self._add(pod_id, 'address_group', found[0].id, DIFFERENT,
+                          'remote members of rule %s: %s, central has %s' % (
+                              rule_id, ', '.join(sorted(have)) or 'none',
+                              ', '.join(sorted(prefixes)) or 'none'), fix)
 
     def _local(self, conn, port):
         """A port the pod makes without a central twin of its own: a

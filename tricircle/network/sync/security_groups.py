@@ -10,10 +10,14 @@ same state:
   rule's id as description: Neutron's API takes no id, the local plugin
   copies it from central, id included; tricircle.network.local.sg);
 - a rule whose remote group has members the pod cannot resolve (ports in
-  other pods, or only on central) also stands for each of them as an IP
-  rule (``remote_ip_prefix`` <ip>/32 or /128, described
-  ``tricircle:<central rule id>``), since a pod matches a remote group only
-  against its own ports;
+  other pods, or only on central) also stands for them as a second rule:
+  the same match, described ``tricircle:<central rule id>``, whose remote
+  is an address group of the pod (named the same, described with the
+  group's id) holding those members' addresses (<ip>/32 or /128), since a
+  pod matches a remote group only against its own ports. A member coming
+  or going changes the address group, not the rules: however busy the
+  group, the copy holds at most twice as many rules as central's (the
+  second rule and its address group go when the last such member goes);
 - any other rule of the copy goes (a copy is never edited in a pod);
 - a group deleted on central is deleted from the pods.
 
@@ -47,18 +51,18 @@ def _match(rule, prefix):
             rule.get('port_range_min'), rule.get('port_range_max'), prefix)
 
 
-def _members(central, remote_ids):
-    """``{group id: [(port id, ip)]}``: every central port using a group,
-    once per fixed IP. Only the two fields are asked for: a busy group's
-    job runs after every port create, and central checks the policy of
-    each field of each port it lists."""
-    members = {}
-    for sg_id in remote_ids:
-        members[sg_id] = [(port.id, ip['ip_address'])
-                          for port in central.ports(
-                              security_groups=sg_id, fields=_MEMBER_FIELDS)
-                          for ip in port.fixed_ips]
-    return members
+def members(central, top):
+    """``{group id: [(port id, ip)]}``: every central port using a remote
+    group of ``top``'s rules, once per fixed IP. Only the two fields are
+    asked for: a busy group's job runs after every port create, and
+    central checks the policy of each field of each port it lists."""
+    found = {}
+    for sg_id in _remote_ids(_central_rules(top)):
+        found[sg_id] = [(port.id, ip['ip_address'])
+                        for port in central.ports(
+                            security_groups=sg_id, fields=_MEMBER_FIELDS)
+                        for ip in port.fixed_ips]
+    return found
 
 
 def _prefix(ip, ethertype):
@@ -68,36 +72,69 @@ def _prefix(ip, ethertype):
     return '%s/%d' % (address, address.max_prefixlen)
 
 
-def _expanded(rules, members, local_members):
-    """``{match: rule}`` of the IP rules one pod needs: a remote group's
-    members that this pod does not hold as members itself."""
+def _expanded(rules, members, pod_id, held):
+    """``{central rule id: (rule, {prefix})}``: for each remote-group rule
+    with any, the addresses of its remote group's members that pod
+    ``pod_id`` does not hold itself (of the rule's IP version); ``held``:
+    ``{port id: {pod id}}`` of the members."""
     wanted = {}
-    for rule in sorted(rules, key=lambda r: r['id']):
+    for rule in rules:
         remote = rule.get('remote_group_id')
         if not remote:
             continue
+        prefixes = set()
         for port_id, ip in members.get(remote, ()):
             prefix = _prefix(ip, rule['ethertype'])
-            if prefix is None or port_id in local_members.get(remote, ()):
-                continue
-            # Two remote-group rules may expand to the same match; Neutron
-            # keeps one rule per match, so does this.
-            wanted.setdefault(_match(rule, prefix), rule)
+            if prefix is not None and pod_id not in held.get(port_id, ()):
+                prefixes.add(prefix)
+        if prefixes:    # else the copied rule is all the pod needs
+            wanted[rule['id']] = (rule, prefixes)
     return wanted
 
 
-def _local_members(conn, pod, remote_ids):
-    """The groups' members this pod resolves itself: its ports using them,
-    and the ports routed to it, which central records before the pod
-    stores its copy (a job running in between must not give the pod an
-    IP rule for its own port)."""
-    routed = {r['top_id'] for r in db_api.list_routings(None, {
-        'pod_id': pod['pod_id'], 'resource_type': constants.RT_PORT})}
-    return {sg_id: routed | {p.id for p in conn.ports(
-        security_groups=sg_id, fields=('id',))} for sg_id in remote_ids}
+def normal(prefix):
+    return str(ipaddress.ip_network(prefix, strict=False))
 
 
-def _converge(pod, top, members):
+def _central_rules(top):
+    return [_rule_dict(r) for r in top['security_group_rules']
+            if not r.get('remote_address_group_id')]
+
+
+def _remote_ids(rules):
+    return sorted({r['remote_group_id'] for r in rules
+                   if r.get('remote_group_id')})
+
+
+def holders(members):
+    """``{port id: {pod id}}``: the pods holding each of ``members``. A
+    pod holds the ports routed to it, which central records before the
+    pod stores its copy (a job running in between must not give the pod
+    its own port's address)."""
+    return db_api.holders(None, {port_id for found in members.values()
+                                 for port_id, _ip in found},
+                          constants.RT_PORT)
+
+
+def wanted_addresses(pod, top, members, held):
+    """What one pod's copy of ``top`` needs beside central's rules (see
+    ``_expanded``), ``members`` and ``held`` being ``members(central,
+    top)`` and ``holders(members)``; the audit compares a pod with it."""
+    return _expanded(_central_rules(top), members, pod['pod_id'], held)
+
+
+def address_groups(conn, sg_id, project_id):
+    """``{name: [address group]}`` of the pod's address groups standing for
+    remote members in group ``sg_id``'s rules."""
+    found = {}
+    for group in conn.address_groups(project_id=project_id,
+                                     description=sg_id):
+        if group.name.startswith(EXPANDED_PREFIX):
+            found.setdefault(group.name, []).append(group)
+    return found
+
+
+def _converge(pod, top, members, held):
     """Make one pod's copy of ``top`` match it."""
     conn = regions.pod(pod)
     sg_id = top.id
@@ -111,18 +148,31 @@ def _converge(pod, top, members):
     if (copy.name, copy.description or '') != wanted_names:
         conn.update_security_group(sg_id, name=top.name,
                                    description=top.description or '')
-    rules = [_rule_dict(r) for r in top.security_group_rules
-             if not r.get('remote_address_group_id')]
-    wanted = {r['id']: r for r in rules}
-    expanded = _expanded(rules, members, _local_members(conn, pod, members))
+    wanted = {r['id']: r for r in _central_rules(top)}
+    expanded = wanted_addresses(pod, top, members, held)
+    # Address groups first: the rules standing for members name them.
+    groups = address_groups(conn, sg_id, top.project_id)
+    left = []   # groups of rules central no longer has, and doubles
+    group_of = {}
+    for rule_id, (_rule, prefixes) in expanded.items():
+        found = groups.pop(EXPANDED_PREFIX + rule_id, [])
+        left += found[1:]   # a run stopped between two creates
+        group_of[rule_id] = _addresses(conn, pod, top, rule_id, prefixes,
+                                       found[0] if found else None)
+    for same in groups.values():
+        left += same
+    standing = set()
     for rule in [_rule_dict(r) for r in copy.security_group_rules]:
         if rule['id'] in wanted:
             wanted.pop(rule['id'])
             continue
-        match = _match(rule, rule.get('remote_ip_prefix'))
-        if (not rule.get('remote_group_id') and match in expanded and
-                (rule.get('description') or '').startswith(EXPANDED_PREFIX)):
-            expanded.pop(match)
+        rule_id = (rule.get('description') or '')[len(EXPANDED_PREFIX):]
+        if (rule_id in expanded and rule_id not in standing and
+                (rule.get('description') or '').startswith(EXPANDED_PREFIX)
+                and rule.get('remote_address_group_id') ==
+                group_of[rule_id].id and
+                _match(rule, None) == _match(expanded[rule_id][0], None)):
+            standing.add(rule_id)
             continue
         try:
             conn.delete_security_group_rule(rule['id'])
@@ -142,51 +192,60 @@ def _converge(pod, top, members):
             project_id=rule.get('project_id') or top.project_id)
         LOG.info('Copied rule %s of security group %s to pod %s',
                  rule['id'], sg_id, pod['region_name'])
-    # A central rule of the group may match a member's traffic already.
-    present = {_match(r, r.get('remote_ip_prefix')) for r in rules
-               if not r.get('remote_group_id')}
-    _add_ip_rules(conn, pod, top, [(match, rule) for match, rule in
-                                   expanded.items() if match not in present])
+    for rule_id, (rule, _prefixes) in sorted(expanded.items()):
+        if rule_id not in standing:
+            conn.create_security_group_rule(
+                security_group_id=sg_id, direction=rule['direction'],
+                ether_type=rule['ethertype'], protocol=rule.get('protocol'),
+                port_range_min=rule.get('port_range_min'),
+                port_range_max=rule.get('port_range_max'),
+                remote_address_group_id=group_of[rule_id].id,
+                project_id=top.project_id,
+                description=EXPANDED_PREFIX + rule_id)
+            LOG.info('Security group %s in pod %s: rule %s stands for its '
+                     'remote members in address group %s', sg_id,
+                     pod['region_name'], rule_id, group_of[rule_id].id)
+    for group in left:     # the rules naming them went above
+        _delete_address_group(conn, pod, group)
     _record(pod, sg_id, top.project_id)
 
 
-def _add_ip_rules(conn, pod, top, expanded):
-    """The IP rules standing for remote members, in one bulk request
-    rather than one request each (a busy group gains dozens per job). A
-    refused bulk (409: some rule matches one already there, and the pod
-    undid the rest) goes again one by one."""
-    bodies = [dict(security_group_id=top.id, direction=direction,
-                   ether_type=ethertype, protocol=protocol,
-                   port_range_min=low, port_range_max=high,
-                   remote_ip_prefix=prefix, project_id=top.project_id,
-                   description=EXPANDED_PREFIX + rule['id'])
-              for (direction, ethertype, protocol, low, high, prefix), rule
-              in expanded]
-    if len(bodies) > 1:
-        try:
-            list(conn.create_security_group_rules(bodies))
-        except os_exc.ConflictException as e:
-            LOG.debug('Bulk of %d IP rules refused in pod %s (%s); adding '
-                      'them one by one', len(bodies), pod['region_name'], e)
-        else:
-            LOG.info('Security group %s in pod %s: %d rules stand for '
-                     'remote members %s', top.id, pod['region_name'],
-                     len(bodies), ', '.join(b['remote_ip_prefix']
-                                            for b in bodies))
-            return
-    for body in bodies:
-        try:
-            conn.create_security_group_rule(**body)
-        except os_exc.ConflictException as e:
-            # A central rule of the group matches the same traffic already.
-            LOG.debug('IP rule %s of %s not needed in pod %s: %s',
-                      body['remote_ip_prefix'], body['description'],
-                      pod['region_name'], e)
-            continue
-        LOG.info('Security group %s in pod %s: rule %s stands for remote '
-                 'member %s', top.id, pod['region_name'],
-                 body['description'][len(EXPANDED_PREFIX):],
-                 body['remote_ip_prefix'])
+def _addresses(conn, pod, top, rule_id, prefixes, group):
+    """The address group of one remote-group rule, holding ``prefixes``;
+    made if missing, changed by the difference otherwise."""
+    if group is None:
+        group = conn.create_address_group(
+            name=EXPANDED_PREFIX + rule_id, description=top.id,
+            project_id=top.project_id, addresses=sorted(prefixes))
+        LOG.info('Address group %s in pod %s stands for the remote members '
+                 'of rule %s: %s', group.id, pod['region_name'], rule_id,
+                 ', '.join(sorted(prefixes)) or 'none yet')
+        return group
+    have = {normal(a) for a in group.addresses or ()}
+    gone, new = sorted(have - prefixes), sorted(prefixes - have)
+    if gone:
+        group = conn.remove_addresses_from_address_group(group, gone)
+    if new:
+        group = conn.add_addresses_to_address_group(group, new)
+    if gone or new:
+        LOG.info('Address group %s in pod %s (rule %s): added %s, removed '
+                 '%s', group.id, pod['region_name'], rule_id,
+                 ', '.join(new) or 'none', ', '.join(gone) or 'none')
+    return group
+
+
+def _delete_address_group(conn, pod, group):
+    try:
+        conn.delete_address_group(group)
+    except os_exc.NotFoundException:
+        return
+    except os_exc.ConflictException as e:
+        # A rule of the pod's own names it; the audit shows that rule.
+        LOG.warning('Address group %s (%s) in pod %s is still in use; '
+                    'kept: %s', group.id, group.name, pod['region_name'], e)
+        return
+    LOG.info('Removed address group %s (%s) from pod %s', group.id,
+             group.name, pod['region_name'])
 
 
 def _remove(pod, sg_id):
@@ -203,6 +262,10 @@ def _remove(pod, sg_id):
         LOG.warning('Security group %s, deleted on central, is still used '
                     'in pod %s; kept there: %s', sg_id, pod['region_name'], e)
         return
+    # Its rules went with it; nothing names their address groups now.
+    for group in conn.address_groups(description=sg_id):
+        if group.name.startswith(EXPANDED_PREFIX):
+            _delete_address_group(conn, pod, group)
     _forget(pod, sg_id)
 
 
@@ -246,9 +309,7 @@ def setup(sg_id, project_id=None):
         regions.each_pod(_placed(None, sg_id, pods),
                          lambda pod_id: _remove(pods[pod_id], sg_id))
         return
-    remote_ids = sorted({r['remote_group_id']
-                         for r in top.security_group_rules
-                         if r.get('remote_group_id')})
-    members = _members(central, remote_ids)
+    found = members(central, top)
+    held = holders(found)
     regions.each_pod(_placed(central, sg_id, pods),
-                     lambda pod_id: _converge(pods[pod_id], top, members))
+                     lambda pod_id: _converge(pods[pod_id], top, found, held))
