@@ -458,3 +458,47 @@ def test_a_ports_groups_are_checked_as_neutron_does(cloud, tenant):
                       p.id for _conn, p in made)
     for conn, port in made:
         conn.delete_port(port.id)
+
+
+def test_an_admin_lists_a_groups_members_by_column(cloud, tenant):
+    """XJob's list of a group's members on central (admin, a group filter,
+    only columns asked for) is read by column: the answer is Neutron's,
+    ports with two addresses or none included."""
+    group = tenant.create_security_group(name='listed')
+    net = tenant.create_network(name='listed')
+    subnets = [tenant.create_subnet(network_id=net.id, ip_version=4,
+                                    cidr='10.33.%d.0/24' % n)
+               for n in (1, 2)]
+    bare = tenant.create_network(name='listed-bare')
+    made = [tenant.create_port(network_id=net.id, name='two',
+                               security_group_ids=[group.id],
+                               fixed_ips=[{'subnet_id': s.id}
+                                          for s in subnets]),
+            tenant.create_port(network_id=bare.id, name='none',
+                               security_group_ids=[group.id]),
+            tenant.create_port(network_id=net.id, name='other')]
+    central = cloud.central.network
+    fields = ['id', 'fixed_ips', 'name', 'network_id']
+    resp = central.get('/ports', params={'security_groups': group.id,
+                                         'fields': fields})
+    assert resp.status_code == 200, resp.text
+    listed = {p['id']: p for p in resp.json()['ports']}
+    whole = {p.id: p for p in central.ports(security_groups=group.id)}
+    assert sorted(listed) == sorted(whole) == sorted(p.id for p in made[:2])
+    for port_id, port in listed.items():
+        assert set(port) == set(fields)
+        assert (port['name'], port['network_id']) == (
+            whole[port_id].name, whole[port_id].network_id)
+        assert sorted(port['fixed_ips'], key=str) == sorted(
+            whole[port_id].fixed_ips, key=str)
+    assert len(listed[made[0].id]['fixed_ips']) == 2
+    assert listed[made[1].id]['fixed_ips'] == []
+    # A trunk's parent is detailed as Neutron does.
+    trunk = tenant.create_trunk(port_id=made[0].id)
+    resp = central.get('/ports', params={'security_groups': group.id,
+                                         'fields': ['id', 'trunk_details']})
+    details = {p['id']: p.get('trunk_details') for p in resp.json()['ports']}
+    assert details[made[0].id]['trunk_id'] == trunk.id
+    tenant.delete_trunk(trunk)
+    for port in made:
+        tenant.delete_port(port.id)
