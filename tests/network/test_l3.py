@@ -93,8 +93,12 @@ def test_third_pod_updates_the_first_two(cloud3, nets, router):
     assert bottom(cloud3, 'Pod3', router.id) is None
     assert cloud3.routings(top_id=router.id, resource_type='router',
                            pod_id=cloud3.pod_ids['Pod3']) == []
-    assert list(cloud3.pods['Pod3'].network.networks(
-        name='tricircle-bridge-' + router.project_id)) == []
+    # The router still spans pods: Pod3 keeps its copy of the tenant's
+    # bridge, as central does, with nothing on it.
+    [kept] = cloud3.pods['Pod3'].network.networks(
+        name='tricircle-bridge-' + router.project_id)
+    assert kept.id == central_bridge(cloud3, router.project_id)[0].id
+    assert list(cloud3.pods['Pod3'].network.ports(network_id=kept.id)) == []
     for region, other in (('Pod1', 'Pod2'), ('Pod2', 'Pod1')):
         piece, _ifaces = bottom(cloud3, region, router.id)
         assert [r['destination'] for r in piece.routes] == [

@@ -302,8 +302,12 @@ def _routes(top, pod_id, desired, via, local_cidrs):
     return sorted(routes, key=lambda r: (r['destination'], r['nexthop']))
 
 
-def _teardown(pod, router_id, project_id):
-    """Remove a router's piece from a pod that it no longer reaches."""
+def _teardown(pod, router_id, project_id, keep_bridge):
+    """Remove a router's piece from a pod that it no longer reaches.
+    ``keep_bridge``: the router still spans pods, so central keeps the
+    tenant's bridge; so does this pod, as it keeps any network it pulled
+    until central deletes it, and a piece coming back need not pull the
+    bridge again (``_drop_bridges`` removes the copies with central's)."""
     conn = _pod(pod)
     if _bottom_router(conn, router_id) is not None:
         floatingips.remove_all(conn, router_id)
@@ -314,12 +318,27 @@ def _teardown(pod, router_id, project_id):
         conn.delete_router(router_id)
         LOG.info('Removed bottom router %s from pod %s', router_id,
                  pod['region_name'])
-    bridge.remove_unused(conn, project_id)
+    if not keep_bridge:
+        bridge.remove_unused(conn, project_id)
     bridge.remove_ns(conn, router_id)
     for routing in db_api.list_routings(None, {
             'top_id': router_id, 'pod_id': pod['pod_id'],
             'resource_type': constants.RT_ROUTER}):
         db_api.delete_routing(None, routing['id'])
+
+
+def _drop_bridges(central, pods, project_id, net, router_pods):
+    """The tenant's east-west bridge ``net`` (or None) once this router no
+    longer spans pods: the unused copies in the router's pods and in every
+    pod that kept one, then central's if no port is on it."""
+    if net is None:
+        return
+    holding = {p['pod_id'] for p in db_api.routed_pods(
+        None, net.id, constants.RT_NETWORK)} | set(router_pods)
+    for pod_id in sorted(holding):
+        if pod_id in pods:
+            bridge.remove_unused(_pod(pods[pod_id]), project_id)
+    bridge.remove_unused(central, project_id)
 
 
 def _record(router_id, pod, project_id):
@@ -391,11 +410,14 @@ def setup(router_id, project_id=None):
     pods = {p['pod_id']: p for p in db_api.list_pods(None)}
     plan = Plan(central, router_id, pods)
     project_id = plan.top.project_id if plan.top else project_id
+    spans = len(plan.desired) > 1
     _each_pod([p for p in plan.placed - plan.router_pods if p in pods],
-              lambda pod_id: _teardown(pods[pod_id], router_id, project_id))
+              lambda pod_id: _teardown(pods[pod_id], router_id, project_id,
+                                       spans))
     if not plan.router_pods:
         if project_id:
-            bridge.remove_unused(central, project_id)
+            _drop_bridges(central, pods, project_id,
+                          bridge.find(central, project_id)[0], ())
         bridge.remove_ns(central, router_id)
         return
     _converge(central, pods, plan)
@@ -406,11 +428,11 @@ def _converge(central, pods, plan):
     router_pods, ns_needed = plan.router_pods, plan.ns_needed
     router_id, project_id = top.id, top.project_id
     if len(desired) > 1:
-        _net, bridge_subnet = bridge.ensure(central, project_id)
+        tenant_net, bridge_subnet = bridge.ensure(central, project_id)
         tenant_bridge = bridge_subnet
     else:
         bridge_subnet = None
-        _net, tenant_bridge = bridge.find(central, project_id)
+        tenant_net, tenant_bridge = bridge.find(central, project_id)
     bridge_id = tenant_bridge.id if tenant_bridge else None
     ns_net, ns_subnet = north_south.bridge_for(central, top, gateway,
                                                router_pods)
@@ -460,10 +482,8 @@ def _converge(central, pods, plan):
         _each_pod(router_pods, finish)
     else:
         _north_south(pods, plan, fips, ns_net, ns_subnet, set_routes)
-    if bridge_subnet is None:
-        for pod_id in router_pods:
-            bridge.remove_unused(_pod(pods[pod_id]), project_id)
-        bridge.remove_unused(central, project_id)
+    if bridge_subnet is None and tenant_net is not None:
+        _drop_bridges(central, pods, project_id, tenant_net, router_pods)
     if not ns_needed and ns_net is not None:
         north_south.remove_bridge(
             [_pod(pods[p]) for p in router_pods], central, router_id)
