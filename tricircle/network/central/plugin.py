@@ -472,7 +472,7 @@ class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
 
     def delete_security_group(self, context, id):
         # Rules naming it as remote group go with it (a cascade, without
-        # rule events): their groups' IP rules in pods must go too.
+        # rule events): what stands for them in pods must go too.
         dependants = self._sgs_referring(context, [id]) - {id}
         super().delete_security_group(context, id)
         for sg_id in sorted({id} | dependants):
@@ -480,7 +480,7 @@ class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
 
     def _sg_members_changed(self, resource, event, trigger, payload):
         """A port joining or leaving groups (or changing IPs) changes the
-        IP rules that stand for remote-group rules in other pods."""
+        addresses that stand for remote-group members in other pods."""
         if event == events.AFTER_CREATE and origin.pod_of(payload.context):
             return  # create_port knows the pod once it is recorded
         try:

@@ -300,5 +300,5 @@ class SecurityGroupMixin:
     @staticmethod
     def _sg_jobs_of_new(new):
         """Newly copied groups with remote-group rules: their members in
-        other pods become IP rules here, which only XJob knows."""
+        other pods become an address group here, which only XJob knows."""
         return {sg_id for sg_id, top in new.items() if _has_remote_group(top)}
