@@ -70,6 +70,8 @@ class Auditor(audit_services.ServicesAudit):
                      if p['az_name']}
         self.conns = {pid: regions.pod(p) for pid, p in self.pods.items()}
         self.rows = []
+        # {group id: (its remote groups' members, their holders)}
+        self._members = {}
 
     def _add(self, pod_id, kind, resource, problem, detail, fix=None):
         region = (self.pods[pod_id]['region_name'] if pod_id in self.pods
@@ -386,17 +388,17 @@ class Auditor(audit_services.ServicesAudit):
         for rule_id in sorted(want - set(have)):
             self._add(pod_id, 'sg_rule', rule_id, MISSING,
                       'rule of group %s not in the pod' % sg_id, fix)
-        members = sg_sync.members(self.central, top)
-        expanded = sg_sync.wanted_addresses(self.pods[pod_id], top, members,
-                                            sg_sync.holders(members))
+        if sg_id not in self._members:     # each pod's copy reads them
+            members = sg_sync.members(self.central, top)
+            self._members[sg_id] = (members, sg_sync.holders(members))
+        expanded = sg_sync.wanted_addresses(self.pods[pod_id], top,
+                                            *self._members[sg_id])
         standing = {}
         for rule_id, rule in sorted(have.items()):
-            stands_for = (rule.get('description') or '')[
-                len(sg_sync.EXPANDED_PREFIX):]
             if rule_id in want:
                 continue
-            if (rule.get('description') or '').startswith(
-                    sg_sync.EXPANDED_PREFIX) and stands_for in expanded:
+            stands_for = sg_sync.stands_for(rule, expanded)
+            if stands_for is not None:
                 standing[stands_for] = rule
                 continue
             self._add(pod_id, 'sg_rule', rule_id, EXTRA,

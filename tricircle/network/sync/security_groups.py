@@ -136,6 +136,18 @@ def wanted_addresses(pod, top, members, held):
     return _expanded(_central_rules(top), members, pod['pod_id'], held)
 
 
+def stands_for(rule, expanded):
+    """The central rule id that a pod's ``rule`` stands for beside it (see
+    ``_expanded``): its description names one of ``expanded`` and its match
+    is that rule's. None for any other rule."""
+    description = rule.get('description') or ''
+    rule_id = description[len(EXPANDED_PREFIX):]
+    if (description.startswith(EXPANDED_PREFIX) and rule_id in expanded and
+            _match(rule, None) == _match(expanded[rule_id][0], None)):
+        return rule_id
+    return None
+
+
 def address_groups(conn, sg_id, project_id):
     """``{name: [address group]}`` of the pod's address groups standing for
     remote members in group ``sg_id``'s rules."""
@@ -179,12 +191,9 @@ def _converge(pod, top, members, held):
         if rule['id'] in wanted:
             wanted.pop(rule['id'])
             continue
-        rule_id = (rule.get('description') or '')[len(EXPANDED_PREFIX):]
-        if (rule_id in expanded and rule_id not in standing and
-                (rule.get('description') or '').startswith(EXPANDED_PREFIX)
-                and rule.get('remote_address_group_id') ==
-                group_of[rule_id].id and
-                _match(rule, None) == _match(expanded[rule_id][0], None)):
+        rule_id = stands_for(rule, expanded)
+        if (rule_id is not None and rule_id not in standing and
+                rule.get('remote_address_group_id') == group_of[rule_id].id):
             standing.add(rule_id)
             continue
         try:
