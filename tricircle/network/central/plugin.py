@@ -9,6 +9,7 @@ the pods it has been materialised in.
 
 from neutron.common import _constants as n_common_const
 from neutron.db.models import securitygroup as sg_models
+from neutron.ipam import exceptions as ipam_exc
 from neutron.plugins.ml2 import plugin as ml2_plugin
 from neutron_lib.api.definitions import availability_zone as az_def
 from neutron_lib.api.definitions import external_net
@@ -214,15 +215,23 @@ class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
         if (holders or net.get(external_net.EXTERNAL) or
                 not attributes.held_gateway(subnet)):
             return  # nothing a pod's port could take
-        port = plugin_utils.create_port(self, admin, {'port': {
-            'network_id': subnet['network_id'],
-            'tenant_id': subnet['project_id'],
-            'name': 'gateway-%s' % subnet['id'],
-            'device_owner': GATEWAY_OWNER, 'device_id': '',
-            'admin_state_up': False,
-            'fixed_ips': [{'subnet_id': subnet['id'],
-                           'ip_address': gateway_ip}]}},
-            check_allow_post=False)
+        try:
+            port = plugin_utils.create_port(self, admin, {'port': {
+                'network_id': subnet['network_id'],
+                'tenant_id': subnet['project_id'],
+                'name': 'gateway-%s' % subnet['id'],
+                'device_owner': GATEWAY_OWNER, 'device_id': '',
+                'admin_state_up': False,
+                'fixed_ips': [{'subnet_id': subnet['id'],
+                               'ip_address': gateway_ip}]}},
+                check_allow_post=False)
+        except (ipam_exc.IpAddressAlreadyAllocated, n_exc.IpAddressInUse):
+            # Taken since the look-up: a pod pulling the subnet reserved
+            # it (CentralClient.gateway_port), or an interface took it.
+            # Held either way; the caller's change stands.
+            LOG.info('Gateway IP %s of subnet %s was taken while central '
+                     'reserved it; it is held', gateway_ip, subnet['id'])
+            return
         LOG.info('Central holds gateway IP %s of subnet %s again (port %s)',
                  gateway_ip, subnet['id'], port['id'])
 
