@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from oslo_utils import uuidutils
 
 from tricircle.common import constants
+from tricircle.network import router_reads
 from tricircle.network.central import follow
 from tricircle.network.central import port_rows
 from tricircle.network.central import reach
@@ -35,7 +36,8 @@ FIP_STATUSES = (n_const.FLOATINGIP_STATUS_ACTIVE,
                 n_const.FLOATINGIP_STATUS_ERROR)
 
 
-class TricircleCentralL3Plugin(l3_router_plugin.L3RouterPlugin):
+class TricircleCentralL3Plugin(router_reads.LightRouterReads,
+                               l3_router_plugin.L3RouterPlugin):
 
     def __init__(self):
         super().__init__()

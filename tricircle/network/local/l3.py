@@ -8,8 +8,11 @@ router's id, so a router has one id in every region.
 from neutron.services.l3_router import l3_router_plugin
 from oslo_utils import uuidutils
 
+from tricircle.network import router_reads
 
-class TricircleLocalL3Plugin(l3_router_plugin.L3RouterPlugin):
+
+class TricircleLocalL3Plugin(router_reads.LightRouterReads,
+                             l3_router_plugin.L3RouterPlugin):
 
     def create_router(self, context, router):
         attrs = router['router']
