@@ -110,6 +110,10 @@ def nova_sections(folder, pod, urls, transport_url, auth=None):
             # Resources go to Placement at start and then this often; a
             # start that found Placement not answering yet heals soon.
             'update_resources_interval': '10',
+            # Periodic tasks from the start, not after a random 0-60 s:
+            # the scheduler's first mapping of the compute host into the
+            # cell ("sandbox up" waits for it) is one of them.
+            'periodic_fuzzy_delay': '0',
         },
         # One compute host per pod: a failed build has nowhere else to
         # go, and without a retry the server's fault keeps the reason
@@ -181,6 +185,10 @@ def write_cinder(folder, pod, glance_url, transport_url, auth=None):
             'storage_availability_zone': pod['az_name'],
             'default_availability_zone': pod['az_name'],
             'glance_api_servers': glance_url,
+            # The scheduler knows no backend, and refuses every volume,
+            # until cinder-volume's first periodic report; by default
+            # that waits a random 0-60 s ("sandbox up" then polls for it).
+            'periodic_fuzzy_delay': '0',
         },
         'database': {'connection': sqlite_url(os.path.join(
             folder, 'cinder.sqlite'))},
