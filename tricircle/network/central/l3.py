@@ -6,7 +6,6 @@ job for the router, and XJob converges the bottom routers, the bridge
 network and the extra routes in every pod the router touches.
 """
 
-from neutron.ipam import exceptions as ipam_exc
 from neutron.services.l3_router import l3_router_plugin
 from neutron_lib.api.definitions import l3 as l3_apidef
 from neutron_lib.callbacks import events
@@ -21,6 +20,7 @@ from oslo_utils import uuidutils
 from tricircle.common import constants
 from tricircle.network import router_reads
 from tricircle.network.central import follow
+from tricircle.network.central import plugin as central_plugin
 from tricircle.network.central import port_rows
 from tricircle.network.central import reach
 
@@ -70,8 +70,7 @@ class TricircleCentralL3Plugin(router_reads.LightRouterReads,
                 info = super().add_router_interface(context, router_id,
                                                     interface_info)
                 break
-            except (ipam_exc.IpAddressAlreadyAllocated,
-                    n_exc.IpAddressInUse):
+            except central_plugin.IP_TAKEN:
                 # A pod reserved the gateway IP between the look-up and
                 # the interface (it pulled the subnet meanwhile): the next
                 # attempt takes that reservation over, or releases it.

@@ -45,6 +45,8 @@ LOG = logging.getLogger(__name__)
 
 _AZ_RESOURCES = ('network', 'router')
 GATEWAY_OWNER = constants.DEVICE_OWNER_GATEWAY
+# A fixed IP asked for is held by another port (IPAM's and Neutron's word).
+IP_TAKEN = (ipam_exc.IpAddressAlreadyAllocated, n_exc.IpAddressInUse)
 # Ports Neutron deletes with their network or subnet, and our reservations
 # of gateway IPs, which central drops itself before such a delete.
 _NOT_BLOCKING = tuple(n_common_const.AUTO_DELETE_PORT_OWNERS) + (
@@ -225,7 +227,7 @@ class TricircleCentralPlugin(sg_lookups.SecurityGroupLookups,
                 'fixed_ips': [{'subnet_id': subnet['id'],
                                'ip_address': gateway_ip}]}},
                 check_allow_post=False)
-        except (ipam_exc.IpAddressAlreadyAllocated, n_exc.IpAddressInUse):
+        except IP_TAKEN:
             # Taken since the look-up: a pod pulling the subnet reserved
             # it (CentralClient.gateway_port), or an interface took it.
             # Held either way; the caller's change stands.
