@@ -8,22 +8,36 @@ import pytest
 TIMEOUT = 180  # a router job under a loaded CI with agents: 75 s seen
 
 
-def wait_jobs(cloud, router_id, timeout=TIMEOUT):
-    """Until the router's newest job succeeded and none is pending.
+def _pending(jobs):
+    """Jobs still to run. A job that failed but was superseded by a newer
+    one of the same resource (its retry folded into that one) stays FAIL
+    with no retry due."""
+    return [j for j in jobs if j['status'] in ('NEW', 'RUNNING') or
+            (j['status'] == 'FAIL' and j['next_attempt_at'])]
 
-    A job that failed but was superseded by a newer one of the same router
-    (its retry folded into that one) stays FAIL with no retry due.
-    """
+
+def wait_jobs(cloud, router_id, timeout=TIMEOUT):
+    """Until the router's newest job succeeded and none is pending."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         jobs = cloud.admin.get('/v1.0/jobs?resource_id=%s' % router_id).json()
         jobs = sorted(jobs['jobs'], key=lambda j: j['created_at'])
-        pending = [j for j in jobs if j['status'] in ('NEW', 'RUNNING') or
-                   (j['status'] == 'FAIL' and j['next_attempt_at'])]
-        if jobs and not pending and jobs[-1]['status'] == 'SUCCESS':
+        if jobs and not _pending(jobs) and jobs[-1]['status'] == 'SUCCESS':
             return jobs
         time.sleep(0.2)
     pytest.fail('jobs of router %s not done: %s' % (router_id, jobs))
+
+
+def wait_idle(cloud, timeout=TIMEOUT):
+    """Until no job of any resource is pending: before an audit, a drift
+    that a queued job is about to converge looks like any other."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        pending = _pending(cloud.admin.get('/v1.0/jobs').json()['jobs'])
+        if not pending:
+            return
+        time.sleep(0.2)
+    pytest.fail('jobs still pending: %s' % pending)
 
 
 def make_net(cloud, az, cidr):

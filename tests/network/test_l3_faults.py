@@ -22,6 +22,7 @@ from tests.network.helpers import bridge_ip
 from tests.network.helpers import central_bridge
 from tests.network.helpers import make_external
 from tests.network.helpers import make_net
+from tests.network.helpers import wait_idle
 from tests.network.helpers import wait_jobs
 
 GATEWAY_OWNER = 'network:tricircle_gateway'
@@ -86,7 +87,8 @@ def _audit(sandbox_dir, *extra):
     return run_tricircle('audit', '--dir', str(sandbox_dir), *extra)
 
 
-def _assert_clean(sandbox_dir):
+def _assert_clean(sandbox_dir, cloud):
+    wait_idle(cloud)
     result = _audit(sandbox_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'clean' in result.stdout
@@ -130,7 +132,7 @@ def test_pod_restart_while_north_south_is_configured(sandbox2, north_south):
         assert len(mapped) == 1, mapped
     assert [r.id for r in cloud.pods['Pod1'].network.routers()
             if r.id == router.id] == [router.id]
-    _assert_clean(sandbox_dir)
+    _assert_clean(sandbox_dir, cloud)
 
 
 def test_deleted_behind_our_back_is_found_and_fixed(sandbox2, north_south):
@@ -157,7 +159,7 @@ def test_deleted_behind_our_back_is_found_and_fixed(sandbox2, north_south):
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert 'queued 1 job' in fixed.stdout
     wait_jobs(cloud, router.id, timeout=120)
-    _assert_clean(sandbox_dir)
+    _assert_clean(sandbox_dir, cloud)
     assert pod1.get_router(router.id).routes == routes
 
 
@@ -192,7 +194,7 @@ def test_central_restart_during_pod_port_creates(sandbox2):
     made = [p for p in cloud.pods['Pod1'].network.ports(network_id=net.id)
             if p.name.startswith('restart-')]
     assert len(made) == sum(1 for code, _t in answers if code == 201)
-    _assert_clean(sandbox_dir)
+    _assert_clean(sandbox_dir, cloud)
 
 
 def test_interface_wins_over_a_racing_gateway_reservation(sandbox2):
@@ -290,4 +292,4 @@ def test_a_bridge_port_left_unattached_is_taken_again(sandbox2):
     assert left.id in on_central and len(on_central) == 2
     assert bridge_ip(cloud, 'Pod2', router.id, bridge_sub.id) != \
         left.fixed_ips[0]['ip_address']
-    _assert_clean(sandbox_dir)
+    _assert_clean(sandbox_dir, cloud)
