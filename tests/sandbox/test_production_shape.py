@@ -110,6 +110,7 @@ def _run_seed_flow(state, steps=demo.STEPS):
 
 
 def _audit_clean(state):
+    helpers.wait_idle(network_conftest.Cloud(state))
     result = conftest.run_tricircle('audit', '--dir', state['dir'])
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'clean' in result.stdout
